@@ -1,0 +1,51 @@
+# cinder_lit — the README's commands. Every target installs what it needs into .venv first.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch is installed first and explicitly: on the project's CPU machines this version lies on local disk
+# (a CPU build); on a GPU machine override it, e.g. `make install TORCH_SPEC=torch`.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+TOUR ?=
+
+.PHONY: install test reports lab docs check-sync clean-reports help
+
+help:
+	@echo "make install  - create .venv and install cinder_lit with its dev tools"
+	@echo "make test     - library/notebook sync check, nbdev-test (all notebooks), pytest tests/"
+	@echo "make reports  - run the tour (quick profile of one flagship experiment per subsystem)"
+	@echo "make lab      - JupyterLab on nbs/"
+	@echo "make docs     - build the Quarto site (needs the quarto binary)"
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,gpu]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+check-sync: $(STAMP)
+	$(BIN)/python tools/check_sync.py
+
+test: $(STAMP)
+	$(BIN)/python tools/check_sync.py
+	MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 2 --timing
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q tests
+
+reports: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/cinder-lit tour $(TOUR)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab nbs
+
+docs: $(STAMP)
+	@command -v quarto >/dev/null 2>&1 || { \
+	  echo "make docs: the 'quarto' binary is not on PATH."; \
+	  echo "  Install it from https://quarto.org/docs/get-started/ (a .deb/.tar.gz, not pip), then re-run."; \
+	  echo "  Everything up to the render can be checked without it: $(BIN)/cinder-lit docs --no-render"; \
+	  exit 2; }
+	$(BIN)/cinder-lit docs
