@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 TOUR ?=
+# Without a GPU, Triton kernels run under the interpreter. It must be chosen before any kernel is defined,
+# and nbdev-test runs many notebooks in one worker process, so it is set for the whole test run.
+TRITON_ENV := $(shell command -v nvidia-smi >/dev/null 2>&1 || echo TRITON_INTERPRET=1)
 
 .PHONY: install test reports lab docs check-sync clean-reports help
 
@@ -38,8 +41,8 @@ readme: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python tools/check_sync.py
 	$(BIN)/python tools/readme.py --check
-	MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 2 --timing
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q tests
+	$(TRITON_ENV) MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 2 --timing
+	$(TRITON_ENV) MPLBACKEND=Agg $(BIN)/python -m pytest -q tests
 
 reports: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/cinder-lit tour $(TOUR)
