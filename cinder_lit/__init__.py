@@ -4,6 +4,11 @@ Modules:
 
 - `cinder_lit.core`: Configuration, seeding, device and precision, run directories, atomic I/O, NDJSON telemetry, the divergence guard, progress bars and the figure theme: what every subsystem stands on.
 - `cinder_lit.data`: Corpora (text files, folders, TinyStories-style files, token shards), tokenizers (raw bytes and a locally trained BPE), the embedded default corpus, exact bits-per-byte, LM batches and the synthetic tasks the subsystems study.
+- `cinder_lit.rc.cli`: `raincatcher`: precise Raincatcher metrics of a logged token/embedding stream, with bands and a verdict, as JSON and Markdown — written atomically, with every malformed line accounted for.
+- `cinder_lit.rc.lyapunov`: Lyapunov exponents the honest way: the largest exponent of a measured scalar series (Rosenstein's method, with KD-tree neighbours instead of an all-pairs distance matrix) and the full spectrum of any PyTorch map or recurrent step (Jacobian-vector products with periodic QR), checked against maps whose exponents are known.
+- `cinder_lit.rc.metrics`: Raincatcher's three dynamics metrics on token/embedding streams: **PLV** (attractor strength), **sigma** (criticality) and the **lambda proxy** (expansion vs contraction), each in the seed's reading, beside the standard estimators a careful researcher would check it against (two-signal PLV and PPC, the multistep-regression branching ratio).
+- `cinder_lit.rc.signals`: Test signals with known answers for calibrating Raincatcher: a pair of noisy, coupled phase oscillators (how much locking there really is) and embedding trajectories whose consecutive similarity is a noisy sinusoid at a chosen SNR.
+- `cinder_lit.rc.stream`: Raincatcher inside a training step: PLV, sigma and the lambda proxy updated one token at a time with O(1) work per token (independent of how long the stream already is), equal to the batch forms of `rc.metrics` on the same stream.
 - `cinder_lit.train`: The one training loop every subsystem uses: the subsystem supplies the model, a batch function and a *step function* that fills the gradients (backprop, EP, BPTT, …); the loop owns the optimizer and schedule, telemetry, the divergence guard, checkpoints with exact resume, and the hooks where Raincatcher probes attach."""
 
 __version__ = "0.0.1"
