@@ -8,7 +8,7 @@ Docs: https://cinder-lit.github.io/cinder_lit/nas_kernels.html.md"""
 # %% auto #0
 __all__ = ['cla_launch', 'TritonLinearAttn', 'triton_linear_attn']
 
-# %% ../../nbs/16_nas_kernels.ipynb #9eb45c81
+# %% ../../nbs/16_nas_kernels.ipynb #93033d19
 import torch
 
 try:
@@ -19,7 +19,7 @@ except Exception:  # triton is optional: the PyTorch chunked form is always ther
     triton = tl = None
     HAS_TRITON = False
 
-# %% ../../nbs/16_nas_kernels.ipynb #7094137c
+# %% ../../nbs/16_nas_kernels.ipynb #0fcf555d
 if HAS_TRITON:
     @triton.jit
     def _cla_kernel(Q, K, V, O, L, DK, DV,
