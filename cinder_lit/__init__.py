@@ -4,6 +4,7 @@ Modules:
 
 - `cinder_lit.core`: Configuration, seeding, device and precision, run directories, atomic I/O, NDJSON telemetry, the divergence guard, progress bars and the figure theme: what every subsystem stands on.
 - `cinder_lit.data`: Corpora (text files, folders, TinyStories-style files, token shards), tokenizers (raw bytes and a locally trained BPE), the embedded default corpus, exact bits-per-byte, LM batches and the synthetic tasks the subsystems study.
+- `cinder_lit.nas.cerebros`: A Cerebros-style random-connectivity search in PyTorch (levels of dense units, vertical skips with a decaying predecessor affinity, laterals, repair), its sequence front end, and the head-to-head harness that trains CinderForge E and Cerebros under one budget for the four tracks of the seed's protocol.
 - `cinder_lit.nas.kernels`: A Triton kernel for chunked causal linear attention, forward and backward, with the PyTorch chunked form (`nas.units.linear_attn_chunked`) as its reference. Used automatically on CUDA.
 - `cinder_lit.nas.models`: A small language model and a sequence classifier assembled from the units, the `tokens.ndjson` telemetry hook that Raincatcher reads, and the RC penalty by mode (observe / gentle / hard / auto).
 - `cinder_lit.nas.study`: The dynamics-first architecture search: an Optuna study whose objective is the task loss plus the Raincatcher term by mode, with per-trial artifacts, resume after a kill, failures recorded with their reason, and many workers on one storage. The `cfe-study` CLI.
