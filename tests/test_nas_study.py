@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--device", "cpu", "--seq_len", "32", "--batch_size", "2", "--steps_per_epoch", "3",
-        "--d_model", "16", "--n_layers", "1", "--n_heads", "2", "--chunk", "16", "--plv_window", "4",
+        "--d_model", "16", "--n_layers", "1", "--n_heads", "2", "--chunk", "16", "--plv_window", "8",
         "--task", "classify"]
 
 
@@ -53,8 +53,8 @@ ARTIFACTS = ("tokens.ndjson", "heartbeat.ndjson", "summary.json", "rc_precise.js
 def test_acceptance_command(tmp_path):
     "The issue's command (with --out and a small batch) finishes, writes every artifact; raincatcher reads it."
     p = _cfe("--trials", 3, "--epochs", 1, "--device", "cpu", "--seq_len", 128, "--unit_type", "mhla_rope",
-             "--rc_mode", "auto", "--batch_size", 2, "--steps_per_epoch", 4, "--d_model", 16, "--n_layers", 1,
-             "--plv_window", 4, "--out", tmp_path)
+             "--rc_mode", "auto", "--batch_size", 2, "--steps_per_epoch", 10, "--d_model", 16, "--n_layers", 1,
+             "--plv_window", 8, "--out", tmp_path)
     summ = json.loads(p.stdout.strip().splitlines()[-1])
     assert summ["finished"] == 3 and summ["complete"] == 3
     sd = Path(summ["study_dir"])
@@ -63,13 +63,13 @@ def test_acceptance_command(tmp_path):
         for f in ARTIFACTS:
             assert (sd / f"t{n:03d}" / f).exists(), (n, f)
     recs = [json.loads(l) for l in (sd / "t000" / "tokens.ndjson").read_text().splitlines()]
-    assert len(recs) == 4 and all(r["kind"] == "tokens" and len(r["emb"]) == 16 for r in recs)
+    assert len(recs) == 10 and all(r["kind"] == "tokens" and len(r["emb"]) == 16 for r in recs)
     try:
         from cinder_lit.rc.cli import main as rc_main
     except ImportError:
         pytest.skip("cinder_lit.rc not merged yet: raincatcher CLI not available")
     out = tmp_path / "rc.json"
-    assert rc_main(["--log_file", str(sd / "t000" / "tokens.ndjson"), "--plv_window", "4", "--plv_thresh", "0.7",
+    assert rc_main(["--log_file", str(sd / "t000" / "tokens.ndjson"), "--plv_window", "8", "--plv_thresh", "0.7",
                     "--device", "cpu", "--precision", "fp32", "--out_json", str(out), "--out_md", str(tmp_path / "rc.md")]) == 0
     assert out.exists()
 
