@@ -30,9 +30,14 @@ install: $(STAMP)
 
 check-sync: $(STAMP)
 	$(BIN)/python tools/check_sync.py
+	$(BIN)/python tools/readme.py --check
+
+readme: $(STAMP)
+	$(BIN)/python tools/readme.py
 
 test: $(STAMP)
 	$(BIN)/python tools/check_sync.py
+	$(BIN)/python tools/readme.py --check
 	MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 2 --timing
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q tests
 

@@ -9,6 +9,7 @@ Modules:
 - `cinder_lit.nas.models`: A small language model and a sequence classifier assembled from the units, the `tokens.ndjson` telemetry hook that Raincatcher reads, and the RC penalty by mode (observe / gentle / hard / auto).
 - `cinder_lit.nas.study`: The dynamics-first architecture search: an Optuna study whose objective is the task loss plus the Raincatcher term by mode, with per-trial artifacts, resume after a kill, failures recorded with their reason, and many workers on one storage. The `cfe-study` CLI.
 - `cinder_lit.nas.units`: Sequence-mixing units with one interface, `[B, L, D] -> [B, L, D]`, causal: `mhla_rope`, `linear_attn`, `ssm_diag` and `softmax`. Every fast form is checked against its naive quadratic or recurrent form.
+- `cinder_lit.runner`: The experiment registry, the papermill runner, the reports index, the docs builder and the `cinder-lit` command line.
 - `cinder_lit.train`: The one training loop every subsystem uses: the subsystem supplies the model, a batch function and a *step function* that fills the gradients (backprop, EP, BPTT, …); the loop owns the optimizer and schedule, telemetry, the divergence guard, checkpoints with exact resume, and the hooks where Raincatcher probes attach."""
 
 __version__ = "0.0.1"
