@@ -109,10 +109,12 @@ def test_sigkill_then_resume(tmp_path):
     assert len(_study(sd).trials) == len(st.trials)
 
 
-def test_forced_divergence_recorded(tmp_path):
-    p = _cfe(*TINY, "--trials", 2, "--epochs", 1, "--out", tmp_path, "--study-name", "d", "--inject", "nan@0")
+def test_forced_divergence_recorded_and_pruning(tmp_path):
+    "Trial 0 diverges (FAIL with its reason), 1 and 2 complete, 3 reports a hopeless value and is pruned."
+    p = _cfe(*TINY, "--trials", 4, "--epochs", 2, "--out", tmp_path, "--study-name", "d", "--inject", "nan@0,prune@3")
     summ = json.loads(p.stdout.strip().splitlines()[-1])
-    assert summ["finished"] == 2 and summ["failed"] == 1 and summ["complete"] == 1
+    assert summ["finished"] == 4 and summ["failed"] == 1 and summ["complete"] == 2 and summ["pruned"] == 1
+    assert json.loads((tmp_path / "study_d" / "t003" / "summary.json").read_text())["status"] == "PRUNED"
     st = _study(tmp_path / "study_d")
     t0 = st.trials[0]
     assert t0.state.name == "FAIL" and "loss is nan" in t0.user_attrs["fail_reason"]
