@@ -115,6 +115,10 @@ def test_forced_divergence_recorded_and_pruning(tmp_path):
     summ = json.loads(p.stdout.strip().splitlines()[-1])
     assert summ["finished"] == 4 and summ["failed"] == 1 and summ["complete"] == 2 and summ["pruned"] == 1
     assert json.loads((tmp_path / "study_d" / "t003" / "summary.json").read_text())["status"] == "PRUNED"
+    # --resume without a name continues the latest study: already complete, so nothing more runs
+    p = _cfe(*TINY, "--trials", 4, "--out", tmp_path, "--resume")
+    assert json.loads(p.stdout.strip().splitlines()[-1])["study_name"] == "d"
+    assert len(_study(tmp_path / "study_d").trials) == 4
     st = _study(tmp_path / "study_d")
     t0 = st.trials[0]
     assert t0.state.name == "FAIL" and "loss is nan" in t0.user_attrs["fail_reason"]
