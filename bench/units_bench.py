@@ -66,10 +66,12 @@ def main(argv=None):
     print(f"{'L':>7s} " + " ".join(f"{u:>22s}" for u in UNIT_TYPES))
     for L in Ls:
         print(f"{L:7d} " + " ".join(f"{res[(u, L)][0] * 1e3:10.2f} | {res[(u, L)][1] / 2**20:8.2f}" for u in UNIT_TYPES))
-    print("fitted log-log slopes (time | memory):")
+    top = Ls[len(Ls) // 2:] if len(Ls) >= 4 else Ls
+    print(f"fitted log-log slopes (time over all L | time over L >= {top[0]} | memory):")
     for u in UNIT_TYPES:
         st = loglog_slope(Ls, [res[(u, L)][0] for L in Ls]); sm = loglog_slope(Ls, [res[(u, L)][1] for L in Ls])
-        print(f"  {u:12s} time {st:5.2f}  memory {sm:5.2f}")
+        sh = loglog_slope(top, [res[(u, L)][0] for L in top])
+        print(f"  {u:12s} time {st:5.2f}  top {sh:5.2f}  memory {sm:5.2f}")
     Lmax = Ls[-1]
     print(f"ratios at L={Lmax} (softmax / unit): " + ", ".join(
         f"{u} {res[('softmax', Lmax)][0] / res[(u, Lmax)][0]:.2f}x time" for u in UNIT_TYPES if u != "softmax"))
