@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 TOUR ?=
 # Without a GPU, Triton kernels run under the interpreter. It must be chosen before any kernel is defined,
 # and nbdev-test runs many notebooks in one worker process, so it is set for the whole test run.
+# nbdev-test runs 2 notebooks at once on 2 cores: one intra-op thread each avoids oversubscription
+# (small models ran ~50x slower with 2 threads each).
 TRITON_ENV := $(shell command -v nvidia-smi >/dev/null 2>&1 || echo TRITON_INTERPRET=1)
 
 .PHONY: install test reports lab docs check-sync clean-reports help
@@ -41,7 +43,7 @@ readme: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python tools/check_sync.py
 	$(BIN)/python tools/readme.py --check
-	$(TRITON_ENV) MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 2 --timing
+	$(TRITON_ENV) OMP_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 2 --timing
 	$(TRITON_ENV) MPLBACKEND=Agg $(BIN)/python -m pytest -q tests
 
 reports: $(STAMP)
