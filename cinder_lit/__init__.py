@@ -2,6 +2,8 @@
 
 Modules:
 
+- `cinder_lit.cms.chunkwise`: Exact chunkwise-parallel forms of the gated Delta rule and of Titans with momentum, equal to the per-token recurrence of `cms.rules` (the reference) to float64 round-off, forward and backward.
+- `cinder_lit.cms.rules`: Delta, Titans LMM, Hebbian, MONETA and Lattice OSR as interchangeable *memory rules*: each says how a memory state is initialised, written with one (key, value) pair under per-dimension gates, and read with a query.
 - `cinder_lit.cms.swa`: Causal sliding-window attention (SWA), the short-range branch of every Nested-Learning block: a PyTorch reference (masked SDPA) and a Triton forward + backward kernel pair, tested against the reference under the Triton interpreter on CPU.
 - `cinder_lit.core`: Configuration, seeding, device and precision, run directories, atomic I/O, NDJSON telemetry, the divergence guard, progress bars and the figure theme: what every subsystem stands on.
 - `cinder_lit.data`: Corpora (text files, folders, TinyStories-style files, token shards), tokenizers (raw bytes and a locally trained BPE), the embedded default corpus, exact bits-per-byte, LM batches and the synthetic tasks the subsystems study.
