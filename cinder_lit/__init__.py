@@ -3,6 +3,7 @@
 Modules:
 
 - `cinder_lit.cms.chunkwise`: Exact chunkwise-parallel forms of the gated Delta rule and of Titans with momentum, equal to the per-token recurrence of `cms.rules` (the reference) to float64 round-off, forward and backward.
+- `cinder_lit.cms.levels`: A *level* wraps a memory rule with its learned projections and gates; the *conductor* says which levels fire at each step; frozen levels keep their outer-loop gradients in an *error buffer*; the *Continuum Memory System* (CMS) sums the levels, keeps their memory state across forward calls and normalises the sum by $1/\sqrt k$ for $k > 2$.
 - `cinder_lit.cms.rules`: Delta, Titans LMM, Hebbian, MONETA and Lattice OSR as interchangeable *memory rules*: each says how a memory state is initialised, written with one (key, value) pair under per-dimension gates, and read with a query.
 - `cinder_lit.cms.swa`: Causal sliding-window attention (SWA), the short-range branch of every Nested-Learning block: a PyTorch reference (masked SDPA) and a Triton forward + backward kernel pair, tested against the reference under the Triton interpreter on CPU.
 - `cinder_lit.core`: Configuration, seeding, device and precision, run directories, atomic I/O, NDJSON telemetry, the divergence guard, progress bars and the figure theme: what every subsystem stands on.
