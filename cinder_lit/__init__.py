@@ -9,6 +9,7 @@ Modules:
 - `cinder_lit.ep.diagnostics`: cos(estimator, BPTT), self-cosine across resamples, magnitude ratio k, the non-normality ‖Jv − Jᵀv‖/‖Jv‖ at z*, per-parameter-group versions, the CE/penalty decomposition of an update, and validation CE against cumulative learning rate.
 - `cinder_lit.ep.estimators`: Every estimator returns the parameter gradient of the same loss — the mean token cross-entropy of the readout at the block's equilibrium — so they can be compared coordinate by coordinate.
 - `cinder_lit.ep.solvers`: Explicit Euler z ← z + εF(z) (= damped Picard), and Anderson acceleration; the residual ‖F(z)‖ per step; a max-steps / tolerance stop; the free phase z*(x) of an `EqBlock`.
+- `cinder_lit.ep.train`: Step functions that fill `.grad` with an estimator's gradient (+ jr × the Jacobian penalty, with the controller updated from the free-phase residual), the validation CE evaluated at the equilibrium, the cumulative-lr hook, and the small helpers the experiment templates share.
 - `cinder_lit.train`: The one training loop every subsystem uses: the subsystem supplies the model, a batch function and a *step function* that fills the gradients (backprop, EP, BPTT, …); the loop owns the optimizer and schedule, telemetry, the divergence guard, checkpoints with exact resume, and the hooks where Raincatcher probes attach."""
 
 __version__ = "0.0.1"
