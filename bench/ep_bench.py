@@ -1,0 +1,94 @@
+"""EP step vs BPTT step: peak memory and time against the relaxation length T.
+
+    python bench/ep_bench.py [--T 20,50,100,200] [--d 64] [--L 64] [--B 4] [--device cpu|cuda]
+
+Each (estimator, T) runs in its own subprocess so that allocations of one configuration cannot hide
+in another's peak. Memory method:
+  * CPU: the step's peak *resident-set* growth. The child builds the block, runs one warm-up step (lazy
+    init of autograd, thread pools), returns the freed heap to the OS with glibc's malloc_trim(0) (else the
+    measured step would reuse resident free heap without raising RSS), resets the kernel's peak-RSS counter
+    (writing "5" to /proc/self/clear_refs resets VmHWM), records VmRSS, runs the measured step and reads
+    VmHWM: peak = VmHWM - VmRSS_before. tracemalloc does not see torch's C++ allocations, so it is not used.
+  * CUDA: torch.cuda.reset_peak_memory_stats() then max_memory_allocated() - memory_allocated() before.
+EP step = free phase of exactly T Euler steps (no graph) + centered nudged phases of T steps each (no graph)
++ one backward through a single field evaluation. BPTT step = backward through T Euler steps from z = 0.
+"""
+import argparse, json, os, subprocess, sys, time
+
+
+def _rss(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key): return int(line.split()[1]) * 1024
+    return 0
+
+
+def child(a):
+    import torch
+    from cinder_lit.ep.train import make_block
+    from cinder_lit.ep.estimators import EstimatorConfig, bptt_grad, ep_grad
+    from cinder_lit.ep.solvers import SolverConfig, free_phase
+    torch.set_num_threads(1)
+    dev = torch.device(a.device)
+    m = make_block(256, d_model=a.d, n_heads=4, seq_len=a.L, seed=0).to(dev)
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(0, 256, (a.B, a.L), generator=g).to(dev); y = torch.randint(0, 256, (a.B, a.L), generator=g).to(dev)
+    s = SolverConfig(eps=0.5, max_steps=a.T, tol=0.0)
+    if a.est == "bptt":
+        e = EstimatorConfig(kind="bptt", bptt_steps=a.T)
+        step = lambda: bptt_grad(m, idx, y, e, s)
+    else:
+        e = EstimatorConfig(kind="ep", beta=0.1, t2=a.T)
+        def step():
+            zs, x, fi = free_phase(m, idx, s)
+            return ep_grad(m, idx, y, e, s, zs, x, fi)
+    if dev.type == "cuda":
+        step(); torch.cuda.synchronize()  # warm-up (CUDA context, kernels); the caching allocator is measured exactly
+        torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
+        t = time.perf_counter(); step(); torch.cuda.synchronize(); dt = time.perf_counter() - t
+        peak = torch.cuda.max_memory_allocated() - base
+    else:
+        # warm-up step (lazy init of autograd/threads), then give the freed heap back to the OS with glibc's
+        # malloc_trim so that the measured step has to fault its pages in again (otherwise a second step
+        # reuses resident free heap and its RSS does not grow).
+        import ctypes, gc
+        step(); gc.collect(); ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as f: f.write("5")
+        base = _rss("VmRSS:")
+        t = time.perf_counter(); step(); dt = time.perf_counter() - t
+        peak = _rss("VmHWM:") - base
+    print(json.dumps({"est": a.est, "T": a.T, "peak_mb": peak / 2**20, "time_s": dt}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--T", default="20,50,100,200"); p.add_argument("--d", type=int, default=64)
+    p.add_argument("--L", type=int, default=64); p.add_argument("--B", type=int, default=4)
+    p.add_argument("--device", default="cpu"); p.add_argument("--child", action="store_true")
+    p.add_argument("--est", default="ep"); p.add_argument("--T1", type=int, dest="T_one", default=0)
+    a = p.parse_args()
+    if a.child:
+        a.T = a.T_one; return child(a)
+    Ts = [int(t) for t in a.T.split(",")]
+    rows = {}
+    for T in Ts:
+        for est in ("ep", "bptt"):
+            cmd = [sys.executable, __file__, "--child", "--est", est, "--T1", str(T), "--d", str(a.d), "--L", str(a.L),
+                   "--B", str(a.B), "--device", a.device]
+            out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+            if out.returncode: print(out.stderr[-2000:]); raise SystemExit(1)
+            r = json.loads(out.stdout.strip().splitlines()[-1]); rows[(est, T)] = r
+            print(f"  {est:4s} T={T:4d}: peak {r['peak_mb']:8.1f} MB  time {r['time_s']:7.3f} s", flush=True)
+    print(f"\nblock d={a.d} L={a.L} B={a.B} device={a.device}")
+    print(f"{'T':>5} | {'EP MB':>8} {'BPTT MB':>8} {'BPTT/EP':>8} | {'EP s':>7} {'BPTT s':>7} {'BPTT/EP':>8}")
+    for T in Ts:
+        e, b = rows[("ep", T)], rows[("bptt", T)]
+        print(f"{T:5d} | {e['peak_mb']:8.1f} {b['peak_mb']:8.1f} {b['peak_mb'] / max(e['peak_mb'], 1e-9):8.2f} | "
+              f"{e['time_s']:7.3f} {b['time_s']:7.3f} {b['time_s'] / e['time_s']:8.2f}")
+    t0, t1 = Ts[0], Ts[-1]
+    print(f"\nEP memory ratio T={t1}/T={t0}: {rows[('ep', t1)]['peak_mb'] / rows[('ep', t0)]['peak_mb']:.3f} (goal <= 1.1)")
+    print(f"BPTT memory ratio T={t1}/T={t0}: {rows[('bptt', t1)]['peak_mb'] / rows[('bptt', t0)]['peak_mb']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
