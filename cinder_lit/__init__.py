@@ -4,6 +4,7 @@ Modules:
 
 - `cinder_lit.core`: Configuration, seeding, device and precision, run directories, atomic I/O, NDJSON telemetry, the divergence guard, progress bars and the figure theme: what every subsystem stands on.
 - `cinder_lit.crawler.model`: CrawlerGPT: a GPT with F unique "flat" blocks followed by one shared "crawler" block applied `crawler_loops` times, plus every architectural switch the Ouroboros research program ablates.
+- `cinder_lit.crawler.train`: Training CrawlerGPT with the foundation's one training loop: a fixed iteration budget (equal compute across arms), warmup/warmdown, AdamW or Muon, bf16 autocast on GPU, optional `torch.compile`, and `torchrun` DDP.
 - `cinder_lit.data`: Corpora (text files, folders, TinyStories-style files, token shards), tokenizers (raw bytes and a locally trained BPE), the embedded default corpus, exact bits-per-byte, LM batches and the synthetic tasks the subsystems study.
 - `cinder_lit.train`: The one training loop every subsystem uses: the subsystem supplies the model, a batch function and a *step function* that fills the gradients (backprop, EP, BPTT, …); the loop owns the optimizer and schedule, telemetry, the divergence guard, checkpoints with exact resume, and the hooks where Raincatcher probes attach."""
 
