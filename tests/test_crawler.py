@@ -51,3 +51,27 @@ def test_bad_arms_and_params():
         parse_arms("control")
     with pytest.raises(ValueError, match="unknown parameter"):
         split_params({"n_flats": 3})
+
+
+NB = Path(__file__).resolve().parents[1] / "nbs" / "experiments"
+TEMPLATES = ["crawler_shape", "crawler_xsa", "crawler_choke", "crawler_gptq", "crawler_width_vs_recursion"]
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_template_profiles_give_valid_configs(name, profile):
+    "Every arm of every profile builds valid configs (caught here, not an hour into a GPU run)."
+    import ast
+    import papermill
+    import yaml
+    params = {k: ast.literal_eval(v["default"]) for k, v in papermill.inspect_notebook(str(NB / f"{name}.ipynb")).items()}
+    spec = yaml.safe_load((NB / f"{name}.yml").read_text())
+    if profile == "full":
+        params.update(spec["profiles"]["full"])
+    arms = parse_arms(params.pop("arms")) if "arms" in params else [("control", {})]
+    drop = {"out_dir", "control_record", "threshold", "cpu_threads"}
+    base = {k: v for k, v in params.items() if k not in drop}
+    for arm, ov in arms:
+        mc, tc, qc, rs = split_params({**base, **ov})
+        assert mc.depth >= 1 and tc.steps >= 1
+    assert set(spec["headline"]) and spec["description"]
