@@ -210,7 +210,7 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
     t0 = time.time()
     res = Trainer(model, t["batch_fn"], backprop(t["loss_fn"]), tc, eval_fn=t["eval_fn"], hooks=[hook]).fit()
     wall = time.time() - t0
-    hist = [h for h in res.history if "val_loss" not in h] or res.history[:1]   # drop the final-eval row
+    hist = res.history  # one row per step (the final evaluation is merged into the last row)
     losses = [h.get("loss") for h in hist]
     out = dict(system=system, task=task, seq_len=seq_len, seed=seed, steps=steps, status=res.status,
                diverged=not res.ok, final_loss=losses[-1] if losses else None,

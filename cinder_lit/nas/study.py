@@ -258,14 +258,12 @@ def run_trial(trial, cfg: StudyConfig, study_dir: Path) -> float:
     try:
         res = trainer.fit()
     except optuna.TrialPruned as e:
-        hook.on_train_end(trainer)
         run.finish("PRUNED", reason=str(e), **hook.summary())
         rc_precise_files(tdir, cfg.plv_window, cfg.plv_thresh)
         raise
     except Exception as e:
         reason = f"FAILED: {type(e).__name__}: {e}"
         trial.set_user_attr("fail_reason", reason)
-        hook.on_train_end(trainer)
         run.finish(reason, n_params=n_params)
         rc_precise_files(tdir, cfg.plv_window, cfg.plv_thresh)
         raise
