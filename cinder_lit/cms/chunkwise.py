@@ -22,6 +22,11 @@ def _split(L: int, C: int):
     return [(0, L0, C)] + ([(L0, L, L - L0)] if L0 < L else [])
 
 
+def _check(chunk_size):
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size = {chunk_size!r} is not allowed: expected an integer >= 1")
+
+
 _COMPILED: dict = {}
 
 
@@ -38,6 +43,23 @@ def _compiled(fn):
             _COMPILED[fn] = fn
     return _COMPILED[fn]
 
+
+def _unit_lower_inverse(Lr: List[torch.Tensor], N: int, B: int, C: int, dv: int) -> torch.Tensor:
+    """(I + L)^-1 for a strictly lower-triangular L given by its rows, Lr[t] = L[t, :t] (position-major,
+    [t, N, B, dv]; Lr[0] is empty), by forward substitution over the C positions: every step is one
+    multiply-add over all chunks and rows at once. Returned chunk-major, [N, B, C, C, dv]."""
+    T = Lr[0].new_zeros([N, B, C, C, dv])
+    torch.diagonal(T, 0, 2, 3).fill_(1.0)
+    X: List[torch.Tensor] = [Lr[0]]                       # X[t] = T[t, :t]
+    for t in range(1, C):
+        Lt = Lr[t]
+        Xt = -Lt
+        for u in range(1, t):                             # T[t] = e_t - sum_u L[t, u] T[u]
+            Xt[:u].addcmul_(Lt[u:u + 1], X[u], value=-1)
+        X.append(Xt)
+        T[:, :, t, :t] = Xt.permute(1, 2, 0, 3)
+    return T
+
 # %% ../../nbs/32_cms_chunkwise.ipynb #3b28aa9b
 def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Tensor, A: torch.Tensor, TH: torch.Tensor,
                   C: int) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -46,53 +68,42 @@ def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Te
     dv = V.shape[-1]; N = L // C
     K4, Q4 = K.reshape(B, N, C, dk), Q.reshape(B, N, C, dk)
     # position-major layout [C, N, B, dv]: the slice of one position is one contiguous block of N*B*dv numbers
-    V4 = V.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
     g = 1 - A.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()          # gamma = 1 - alpha
     TH4 = TH.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
     Gam = torch.cumprod(g, 0)                                                 # Gamma_t
-    nGp = -torch.cat([torch.ones_like(Gam[:1]), Gam[:-1]], 0)                 # -Gamma_{t-1}
     G = torch.matmul(K4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()   # k_t.k_r [C, C, N, B, 1]
     QK = torch.matmul(Q4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()  # q_t.k_r
-    Yb = K.new_zeros([N, B, C, C, dv])                                        # (I + L)^-1 diag(Gamma_{t-1}), chunk-major
-    Rt = TH4[:1]                                                              # row t of Gamma_t / Gamma_r * theta_r
-    Pr: List[torch.Tensor] = [Rt * QK[0, :1]]                                 # rows of P
-    nV = -V4
-    X: List[torch.Tensor] = [nV[:1]]                                          # X_t = [-u_t, Yb[t, :t]], u = (I + L)^-1 v
-    for t in range(1, C):                                                     # forward substitution, one position at a time
-        Lt = Rt * G[t, :t]                                                    # row t of L (uses Rt of t-1)
-        Xt = torch.cat([nV[t:t + 1], Lt * nGp[:t]], 0)
-        for u in range(t):
-            Xt[:u + 1].addcmul_(Lt[u:u + 1], X[u], value=-1)
-        X.append(Xt)
-        Yb[:, :, t, :t] = Xt[1:].permute(1, 2, 0, 3)
-        Rt = torch.cat([g[t:t + 1] * Rt, TH4[t:t + 1]], 0)
+    Rt = TH4[:1]                                                              # row t of Gamma_t / Gamma_r * theta_r (r <= t)
+    Pr: List[torch.Tensor] = [Rt * QK[0, :1]]                                 # rows of P (read-out kernel)
+    Lr: List[torch.Tensor] = [Rt[:0]]                                         # rows of the strictly lower L
+    for t in range(1, C):
+        Lr.append(Rt * G[t, :t])                                              # uses the row of t-1
+        Rt = torch.cat([g[t:t + 1] * Rt, TH4[t:t + 1]], 0)                    # a running product, never a ratio
         Pr.append(Rt * QK[t, :t + 1])
-    torch.diagonal(Yb, 0, 2, 3).copy_((-nGp).permute(1, 2, 3, 0))
+    T = _unit_lower_inverse(Lr, N, B, C, dv)                                  # (I + L)^-1, [N, B, C, C, dv]
     Dend = Rt.permute(1, 2, 0, 3).contiguous()                                # Gamma_C / Gamma_r * theta_r, [N, B, C, dv]
-    nU = torch.stack([x[0] for x in X], 2)                                    # -u, [N, B, C, dv]
-    GC = Gam[-1].unsqueeze(2)                                                 # [N, B, 1, dv]
+    Gp = torch.cat([torch.ones_like(Gam[:1]), Gam[:-1]], 0).permute(1, 2, 0, 3).contiguous()   # Gamma_{t-1}
+    nV = -V.reshape(B, N, C, dv).transpose(0, 1)
+    GC = Gam[-1].unsqueeze(2)                                                 # Gamma_C, [N, B, 1, dv]
     KT = K4.permute(1, 0, 3, 2).contiguous(); Kn = K4.transpose(0, 1).contiguous()
     Zt = M.transpose(-1, -2)                                                  # the state, transposed: [B, dk, dv]
     starts: List[torch.Tensor] = []
     es: List[torch.Tensor] = []
-    Ybl, nUl, Dl, GCl, KTl, Knl = Yb.unbind(0), nU.unbind(0), Dend.unbind(0), GC.unbind(0), KT.unbind(0), Kn.unbind(0)
+    Tl, nVl, Gpl, Dl, GCl, KTl, Knl = (T.unbind(0), nV.unbind(0), Gp.unbind(0), Dend.unbind(0), GC.unbind(0),
+                                       KT.unbind(0), Kn.unbind(0))
     for n in range(N):                                                        # the only sequential part: chunk to chunk
         starts.append(Zt)
-        Kz = torch.bmm(Knl[n], Zt)                                            # K m0^T, [B, C, dv]
-        e = (Ybl[n] * Kz.unsqueeze(1)).sum(2) + nUl[n]                        # the chunk's errors
+        rhs = torch.addcmul(nVl[n], Gpl[n], torch.bmm(Knl[n], Zt))           # Gamma_{t-1} (k_t . m0) - v_t
+        e = (Tl[n] * rhs.unsqueeze(1)).sum(2)                                 # the chunk's errors
         es.append(e)
         Zt = torch.baddbmm(GCl[n] * Zt, KTl[n], Dl[n] * e, beta=1, alpha=-1)
-    E = torch.stack(es, 0).permute(2, 0, 1, 3)                                # [C, N, B, dv]
-    Qz = torch.matmul(Q4.transpose(0, 1), torch.stack(starts, 0)).permute(2, 0, 1, 3)
-    ys: List[torch.Tensor] = []
+    E = torch.stack(es, 0).permute(2, 0, 1, 3).contiguous()                   # [C, N, B, dv]
+    Qz = torch.matmul(Q4.transpose(0, 1), torch.stack(starts, 0)).permute(2, 0, 1, 3).contiguous()
+    PE: List[torch.Tensor] = []
     for t in range(C):
-        ys.append(Gam[t] * Qz[t] - (Pr[t] * E[:t + 1]).sum(0))
-    return torch.stack(ys, 0).permute(2, 1, 0, 3).reshape(B, L, dv), Zt.transpose(-1, -2)
-
-
-def _check(chunk_size):
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size = {chunk_size!r} is not allowed: expected an integer >= 1")
+        PE.append((Pr[t] * E[:t + 1]).sum(0))
+    Y = Gam * Qz - torch.stack(PE, 0)
+    return Y.permute(2, 1, 0, 3).reshape(B, L, dv), Zt.transpose(-1, -2)
 
 
 def delta_chunkwise(M0, K, V, Q, A, TH, chunk_size: int = 16):
@@ -111,7 +122,6 @@ def _titans_chunks(M: torch.Tensor, S: torch.Tensor, K: torch.Tensor, V: torch.T
     B, L, dk = K.shape[0], K.shape[1], K.shape[2]
     dv = V.shape[-1]; N = L // C
     K4, Q4 = K.reshape(B, N, C, dk), Q.reshape(B, N, C, dk)
-    V4 = V.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
     g = 1 - A.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
     TH4 = TH.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
     E4 = ET.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
@@ -120,53 +130,47 @@ def _titans_chunks(M: torch.Tensor, S: torch.Tensor, K: torch.Tensor, V: torch.T
     for t in range(1, C):
         cl.append(g[t] * cl[t - 1] + H[t])
     c = torch.stack(cl, 0)
-    nGp = -torch.cat([torch.ones_like(Gam[:1]), Gam[:-1]], 0)
-    ncp = -torch.cat([torch.zeros_like(c[:1]), c[:-1]], 0)
-    ncoef = torch.stack([nGp, ncp], 1)                                        # [C, 2, N, B, dv]
     G = torch.matmul(K4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()
     QK = torch.matmul(Q4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()
-    Yb = K.new_zeros([N, B, C, C, 2, dv])                                     # (I + L)^-1 [diag(Gamma_{t-1}), diag(c_{t-1})]
-    Ht = TH4[:1]; Dt = TH4[:1]                                                # rows of H_t/H_r theta_r and D_tr theta_r
+    Ht = TH4[:1]; Dt = TH4[:1]                                                # rows of H_t/H_r theta_r and of D_tr theta_r
     Pr: List[torch.Tensor] = [Dt * QK[0, :1]]
-    nV = -V4
-    X: List[torch.Tensor] = [nV[:1]]                                          # X_t = [-u_t, (Yb[t, r, 0], Yb[t, r, 1]) for r < t]
+    Lr: List[torch.Tensor] = [Dt[:0]]
     for t in range(1, C):
-        Lt = Dt * G[t, :t]
-        Xt = torch.cat([nV[t:t + 1], (Lt.unsqueeze(1) * ncoef[:t]).reshape(2 * t, N, B, dv)], 0)
-        for u in range(t):
-            Xt[:2 * u + 1].addcmul_(Lt[u:u + 1], X[u], value=-1)
-        X.append(Xt)
-        Yb[:, :, t, :t] = Xt[1:].reshape(t, 2, N, B, dv).permute(2, 3, 0, 1, 4)
+        Lr.append(Dt * G[t, :t])
         Hn = E4[t:t + 1] * Ht
         Dt = torch.cat([torch.addcmul(Hn, g[t:t + 1], Dt), TH4[t:t + 1]], 0)  # D_tr = gamma_t D_{t-1,r} + H_t/H_r
         Ht = torch.cat([Hn, TH4[t:t + 1]], 0)
         Pr.append(Dt * QK[t, :t + 1])
-    torch.diagonal(Yb, 0, 2, 3).copy_(-ncoef.permute(2, 3, 1, 4, 0))
-    ends = torch.stack([Dt, Ht], 1).permute(2, 3, 0, 1, 4).contiguous()       # [N, B, C, 2, dv]
-    nU = torch.stack([x[0] for x in X], 2)                                    # [N, B, C, dv]
+    T = _unit_lower_inverse(Lr, N, B, C, dv)
+    coef = torch.stack([torch.cat([torch.ones_like(Gam[:1]), Gam[:-1]], 0), torch.cat([torch.zeros_like(c[:1]), c[:-1]], 0)], 2)
+    coef = coef.permute(1, 3, 0, 2, 4).contiguous()                          # [N, B, C, 2, dv]: Gamma_{t-1}, c_{t-1}
+    ends = torch.stack([Dt, Ht], 1).permute(2, 3, 0, 1, 4).contiguous()     # [N, B, C, 2, dv]: D_Cr theta_r, H_C/H_r theta_r
+    nV = -V.reshape(B, N, C, dv).transpose(0, 1)
     lam = torch.stack([Gam[-1], H[-1]], 2).unsqueeze(2)                        # [N, B, 1, 2, dv]
     cC = torch.stack([c[-1], torch.zeros_like(c[-1])], 2).unsqueeze(2)        # [N, B, 1, 2, dv]
     KT = K4.permute(1, 0, 3, 2).contiguous(); Kn = K4.transpose(0, 1).contiguous()
-    Z = torch.stack([M.transpose(-1, -2), S.transpose(-1, -2)], 2)            # [B, dk, 2, dv]
+    Z = torch.stack([M.transpose(-1, -2), S.transpose(-1, -2)], 2)           # (m, s) transposed: [B, dk, 2, dv]
     starts: List[torch.Tensor] = []
     es: List[torch.Tensor] = []
-    Ybl, nUl, El, laml, cCl, KTl, Knl = (Yb.unbind(0), nU.unbind(0), ends.unbind(0), lam.unbind(0), cC.unbind(0),
-                                         KT.unbind(0), Kn.unbind(0))
+    Tl, nVl, cfl, El, laml, cCl, KTl, Knl = (T.unbind(0), nV.unbind(0), coef.unbind(0), ends.unbind(0), lam.unbind(0),
+                                             cC.unbind(0), KT.unbind(0), Kn.unbind(0))
     for n in range(N):
         starts.append(Z)
-        Kz = torch.bmm(Knl[n], Z.reshape(B, dk, 2 * dv)).reshape(B, 1, C, 2, dv)
-        e = (Ybl[n] * Kz).reshape(B, C, 2 * C, dv).sum(2) + nUl[n]          # [B, C, dv]
+        Kz = torch.bmm(Knl[n], Z.reshape(B, dk, 2 * dv)).reshape(B, C, 2, dv)  # k_t . m0, k_t . s0
+        rhs = (cfl[n] * Kz).sum(2) + nVl[n]                                    # Gamma_{t-1} k.m0 + c_{t-1} k.s0 - v
+        e = (Tl[n] * rhs.unsqueeze(1)).sum(2)
         es.append(e)
         LZ = torch.addcmul(Z * laml[n], Z[:, :, 1:2], cCl[n])                 # m <- Gamma_C m + c_C s ; s <- H_C s
         Z = torch.baddbmm(LZ.reshape(B, dk, 2 * dv), KTl[n], (El[n] * e.unsqueeze(2)).reshape(B, C, 2 * dv),
                           beta=1, alpha=-1).reshape(B, dk, 2, dv)
-    E = torch.stack(es, 0).permute(2, 0, 1, 3)                                # [C, N, B, dv]
+    E = torch.stack(es, 0).permute(2, 0, 1, 3).contiguous()                   # [C, N, B, dv]
     Zs = torch.stack(starts, 0).reshape(N, B, dk, 2 * dv)
-    Qz = torch.matmul(Q4.transpose(0, 1), Zs).permute(2, 0, 1, 3)             # [C, N, B, 2 dv]
-    ys: List[torch.Tensor] = []
+    Qz = torch.matmul(Q4.transpose(0, 1), Zs).permute(2, 0, 1, 3).contiguous()  # [C, N, B, 2 dv]
+    PE: List[torch.Tensor] = []
     for t in range(C):
-        ys.append(Gam[t] * Qz[t, :, :, :dv] + c[t] * Qz[t, :, :, dv:] - (Pr[t] * E[:t + 1]).sum(0))
-    return (torch.stack(ys, 0).permute(2, 1, 0, 3).reshape(B, L, dv), Z[:, :, 0].transpose(-1, -2),
+        PE.append((Pr[t] * E[:t + 1]).sum(0))
+    Y = torch.addcmul(Gam * Qz[..., :dv], c, Qz[..., dv:]) - torch.stack(PE, 0)
+    return (Y.permute(2, 1, 0, 3).reshape(B, L, dv), Z[:, :, 0].transpose(-1, -2),
             Z[:, :, 1].transpose(-1, -2))
 
 
