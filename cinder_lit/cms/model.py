@@ -26,7 +26,7 @@ from .swa import SlidingWindowAttention, swa_mask
 COMPOSITIONS = ("mag", "mac", "mal")
 
 # %% auto #0
-__all__ = ['COMPOSITIONS', 'CMSConfig', 'CMSModel', 'gradcheck_cms', 'cms_step_fn', 'signal_batches']
+__all__ = ['COMPOSITIONS', 'CMSConfig', 'CMSModel', 'gradcheck_cms', 'gradcheck_grid', 'cms_step_fn', 'signal_batches']
 
 # %% ../../nbs/34_cms_model.ipynb #80f0bbc0
 @dataclass
@@ -146,6 +146,26 @@ class _Functional(nn.Module):
     "Adapter so functional_call runs CMSModel.functional."
     def __init__(self, m): super().__init__(); self.m = m
     def forward(self, x, states, fires): return self.m.functional(x, states, fires)
+
+
+def _gradcheck_one(job):
+    rule, composition, k, fast_mode = job
+    torch.set_num_threads(1)
+    return (rule, composition, k), gradcheck_cms(rule, composition, k, fast_mode=fast_mode)
+
+
+def gradcheck_grid(fast_mode: bool = True, processes: int = 1, ks=(1, 2, 4)) -> dict:
+    """`gradcheck_cms` for every rule × composition × k in `ks` -> {(rule, composition, k): True}; a failing
+    check raises `GradcheckError`. `processes > 1` spreads the configurations over that many processes."""
+    import itertools
+    jobs = [(r, c, k, fast_mode) for r, c, k in itertools.product(RULES, COMPOSITIONS, ks)]
+    if processes <= 1: return dict(map(_gradcheck_one, jobs))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    # the slow (k = 4) configurations first, so that the pool ends together
+    jobs.sort(key=lambda j: -j[2])
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as ex:
+        return dict(ex.map(_gradcheck_one, jobs))
 
 # %% ../../nbs/34_cms_model.ipynb #5a52d8a3
 def cms_step_fn(model, batch, ctx):
