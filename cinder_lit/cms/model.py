@@ -150,7 +150,6 @@ class _Functional(nn.Module):
 
 def _gradcheck_one(job):
     rule, composition, k, fast_mode = job
-    torch.set_num_threads(1)
     return (rule, composition, k), gradcheck_cms(rule, composition, k, fast_mode=fast_mode)
 
 
@@ -164,7 +163,8 @@ def gradcheck_grid(fast_mode: bool = True, processes: int = 1, ks=(1, 2, 4)) -> 
     from concurrent.futures import ProcessPoolExecutor
     # the slow (k = 4) configurations first, so that the pool ends together
     jobs.sort(key=lambda j: -j[2])
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(1,)) as ex:
         return dict(ex.map(_gradcheck_one, jobs))
 
 # %% ../../nbs/34_cms_model.ipynb #5a52d8a3
