@@ -31,9 +31,10 @@ _COMPILED: dict = {}
 
 
 def _compiled(fn):
-    """`fn` compiled with TorchScript (once, cached), or `fn` itself when that fails or when the environment
-    variable `CINDER_LIT_SCRIPT=0` asks for plain Python (for debugging: same numbers, slower)."""
+    """`fn` compiled with TorchScript (once, cached), or `fn` itself when that fails, under autocast, or when the
+    environment variable `CINDER_LIT_SCRIPT=0` asks for plain Python (for debugging: same numbers, slower)."""
     if os.environ.get("CINDER_LIT_SCRIPT", "1") == "0": return fn
+    if torch.is_autocast_enabled("cuda") or torch.is_autocast_enabled("cpu"): return fn  # autocast acts on eager ops
     if fn not in _COMPILED:
         try:
             with warnings.catch_warnings():
