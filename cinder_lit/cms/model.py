@@ -163,9 +163,10 @@ def gradcheck_grid(fast_mode: bool = True, processes: int = 1, ks=(1, 2, 4)) -> 
     from concurrent.futures import ProcessPoolExecutor
     # the slow (k = 4) configurations first, so that the pool ends together
     jobs.sort(key=lambda j: -j[2])
+    import cinder_lit.cms.model as lib   # the workers unpickle the job function by its importable name
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                              initializer=torch.set_num_threads, initargs=(1,)) as ex:
-        return dict(ex.map(_gradcheck_one, jobs))
+        return dict(ex.map(lib._gradcheck_one, jobs))
 
 # %% ../../nbs/34_cms_model.ipynb #5a52d8a3
 def cms_step_fn(model, batch, ctx):
