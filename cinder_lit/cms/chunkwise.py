@@ -61,6 +61,27 @@ def _unit_lower_inverse(Lr: List[torch.Tensor], N: int, B: int, C: int, dv: int)
         T[:, :, t, :t] = Xt.permute(1, 2, 0, 3)
     return T
 
+
+def _pos_major(x: torch.Tensor, N: int, C: int) -> torch.Tensor:
+    "[B, N*C, d] -> position-major [C, N, B, d]: the slice of one position is one contiguous block."
+    return x.reshape(x.shape[0], N, C, x.shape[-1]).permute(2, 1, 0, 3).contiguous()
+
+
+def _key_products(K4: torch.Tensor, Q4: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """From K, Q as [B, N, C, dk]: k_t.k_r and q_t.k_r, position-major [C, C, N, B, 1], and the keys of each
+    chunk as [N, B, dk, C] and [N, B, C, dk] (for the scan)."""
+    G = torch.matmul(K4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()
+    QK = torch.matmul(Q4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()
+    return G, QK, K4.permute(1, 0, 3, 2).contiguous(), K4.transpose(0, 1).contiguous()
+
+
+def _read_errors(Pr: List[torch.Tensor], E: torch.Tensor) -> torch.Tensor:
+    "sum over r <= t of P[t, r] e_r for every position t, from the rows Pr[t] of P: [C, N, B, dv]."
+    PE: List[torch.Tensor] = []
+    for t in range(len(Pr)):
+        PE.append((Pr[t] * E[:t + 1]).sum(0))
+    return torch.stack(PE, 0)
+
 # %% ../../nbs/32_cms_chunkwise.ipynb #3b28aa9b
 def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Tensor, A: torch.Tensor, TH: torch.Tensor,
                   C: int) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -68,12 +89,10 @@ def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Te
     B, L, dk = K.shape[0], K.shape[1], K.shape[2]
     dv = V.shape[-1]; N = L // C
     K4, Q4 = K.reshape(B, N, C, dk), Q.reshape(B, N, C, dk)
-    # position-major layout [C, N, B, dv]: the slice of one position is one contiguous block of N*B*dv numbers
-    g = 1 - A.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()          # gamma = 1 - alpha
-    TH4 = TH.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
+    g = 1 - _pos_major(A, N, C)                                               # gamma = 1 - alpha, [C, N, B, dv]
+    TH4 = _pos_major(TH, N, C)
     Gam = torch.cumprod(g, 0)                                                 # Gamma_t
-    G = torch.matmul(K4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()   # k_t.k_r [C, C, N, B, 1]
-    QK = torch.matmul(Q4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()  # q_t.k_r
+    G, QK, KT, Kn = _key_products(K4, Q4)
     Rt = TH4[:1]                                                              # row t of Gamma_t / Gamma_r * theta_r (r <= t)
     Pr: List[torch.Tensor] = [Rt * QK[0, :1]]                                 # rows of P (read-out kernel)
     Lr: List[torch.Tensor] = [Rt[:0]]                                         # rows of the strictly lower L
@@ -86,7 +105,6 @@ def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Te
     Gp = torch.cat([torch.ones_like(Gam[:1]), Gam[:-1]], 0).permute(1, 2, 0, 3).contiguous()   # Gamma_{t-1}
     nV = -V.reshape(B, N, C, dv).transpose(0, 1)
     GC = Gam[-1].unsqueeze(2)                                                 # Gamma_C, [N, B, 1, dv]
-    KT = K4.permute(1, 0, 3, 2).contiguous(); Kn = K4.transpose(0, 1).contiguous()
     Zt = M.transpose(-1, -2)                                                  # the state, transposed: [B, dk, dv]
     starts: List[torch.Tensor] = []
     es: List[torch.Tensor] = []
@@ -100,10 +118,7 @@ def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Te
         Zt = torch.baddbmm(GCl[n] * Zt, KTl[n], Dl[n] * e, beta=1, alpha=-1)
     E = torch.stack(es, 0).permute(2, 0, 1, 3).contiguous()                   # [C, N, B, dv]
     Qz = torch.matmul(Q4.transpose(0, 1), torch.stack(starts, 0)).permute(2, 0, 1, 3).contiguous()
-    PE: List[torch.Tensor] = []
-    for t in range(C):
-        PE.append((Pr[t] * E[:t + 1]).sum(0))
-    Y = Gam * Qz - torch.stack(PE, 0)
+    Y = Gam * Qz - _read_errors(Pr, E)
     return Y.permute(2, 1, 0, 3).reshape(B, L, dv), Zt.transpose(-1, -2)
 
 
@@ -123,16 +138,13 @@ def _titans_chunks(M: torch.Tensor, S: torch.Tensor, K: torch.Tensor, V: torch.T
     B, L, dk = K.shape[0], K.shape[1], K.shape[2]
     dv = V.shape[-1]; N = L // C
     K4, Q4 = K.reshape(B, N, C, dk), Q.reshape(B, N, C, dk)
-    g = 1 - A.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
-    TH4 = TH.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
-    E4 = ET.reshape(B, N, C, dv).permute(2, 1, 0, 3).contiguous()
+    g, TH4, E4 = 1 - _pos_major(A, N, C), _pos_major(TH, N, C), _pos_major(ET, N, C)
     Gam = torch.cumprod(g, 0); H = torch.cumprod(E4, 0)                       # Gamma_t, H_t
     cl: List[torch.Tensor] = [H[0]]                                           # c_t = gamma_t c_{t-1} + H_t
     for t in range(1, C):
         cl.append(g[t] * cl[t - 1] + H[t])
     c = torch.stack(cl, 0)
-    G = torch.matmul(K4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()
-    QK = torch.matmul(Q4, K4.transpose(-1, -2)).permute(2, 3, 1, 0).unsqueeze(-1).contiguous()
+    G, QK, KT, Kn = _key_products(K4, Q4)
     Ht = TH4[:1]; Dt = TH4[:1]                                                # rows of H_t/H_r theta_r and of D_tr theta_r
     Pr: List[torch.Tensor] = [Dt * QK[0, :1]]
     Lr: List[torch.Tensor] = [Dt[:0]]
@@ -149,7 +161,6 @@ def _titans_chunks(M: torch.Tensor, S: torch.Tensor, K: torch.Tensor, V: torch.T
     nV = -V.reshape(B, N, C, dv).transpose(0, 1)
     lam = torch.stack([Gam[-1], H[-1]], 2).unsqueeze(2)                        # [N, B, 1, 2, dv]
     cC = torch.stack([c[-1], torch.zeros_like(c[-1])], 2).unsqueeze(2)        # [N, B, 1, 2, dv]
-    KT = K4.permute(1, 0, 3, 2).contiguous(); Kn = K4.transpose(0, 1).contiguous()
     Z = torch.stack([M.transpose(-1, -2), S.transpose(-1, -2)], 2)           # (m, s) transposed: [B, dk, 2, dv]
     starts: List[torch.Tensor] = []
     es: List[torch.Tensor] = []
@@ -167,10 +178,7 @@ def _titans_chunks(M: torch.Tensor, S: torch.Tensor, K: torch.Tensor, V: torch.T
     E = torch.stack(es, 0).permute(2, 0, 1, 3).contiguous()                   # [C, N, B, dv]
     Zs = torch.stack(starts, 0).reshape(N, B, dk, 2 * dv)
     Qz = torch.matmul(Q4.transpose(0, 1), Zs).permute(2, 0, 1, 3).contiguous()  # [C, N, B, 2 dv]
-    PE: List[torch.Tensor] = []
-    for t in range(C):
-        PE.append((Pr[t] * E[:t + 1]).sum(0))
-    Y = torch.addcmul(Gam * Qz[..., :dv], c, Qz[..., dv:]) - torch.stack(PE, 0)
+    Y = torch.addcmul(Gam * Qz[..., :dv], c, Qz[..., dv:]) - _read_errors(Pr, E)
     return (Y.permute(2, 1, 0, 3).reshape(B, L, dv), Z[:, :, 0].transpose(-1, -2),
             Z[:, :, 1].transpose(-1, -2))
 
