@@ -359,6 +359,7 @@ class Run:
         self.dir = Path(out_dir) if out_dir else make_run_dir(experiment)
         (self.dir / "figures").mkdir(parents=True, exist_ok=True)
         self.experiment = experiment
+        self.outcome: str | None = None
         self.metrics = NDJSONWriter(self.dir / "metrics.ndjson")
         self.heartbeat = Heartbeat(self.metrics, every_s=heartbeat_s)
         self.summary: dict = {"experiment": experiment, "status": "RUNNING",
@@ -378,6 +379,10 @@ class Run:
 
     def _write_summary(self):
         atomic_write_json(self.dir / "summary.json", self.summary)
+
+    def mark(self, status: str):
+        "The status the run will finish with (e.g. `ABORTED @ step N: …` when its one training run diverged)."
+        self.outcome = status
 
     def update(self, **kv):
         "Merge headline numbers into summary.json (written atomically at once)."
@@ -414,6 +419,8 @@ def start_run(experiment: str, out_dir: str = "", params: dict | None = None, he
         d = Path(out_dir)
     elif os.environ.get("IN_TEST"):
         d = Path(tempfile.mkdtemp(prefix=f"cinder_lit-{experiment}-"))
+        import atexit, shutil
+        atexit.register(shutil.rmtree, d, ignore_errors=True)   # tests leave nothing in the temp dir
     else:
         d = make_run_dir(experiment)
     return Run(d, experiment=experiment, heartbeat_s=heartbeat_s, config=params)

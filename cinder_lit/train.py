@@ -27,7 +27,7 @@ from .core import (Config, Diverged, DivergenceGuard, Run, atomic_torch_save, au
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'MultiOptimizer', 'make_optimizer', 'StepContext', 'backprop', 'to_device',
-           'init_distributed', 'TrainResult', 'Trainer', 'lm_loss', 'evaluate_bpb', 'TinyLM']
+           'init_distributed', 'TrainResult', 'Trainer', 'TinyLM']
 
 # %% ../nbs/03_train.ipynb #a0432926
 @dataclass
@@ -196,6 +196,14 @@ def _set_rng_state(st):
     if "cuda" in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st["cuda"])
 
 
+def _count_tokens(batch) -> int:
+    "Tokens in a batch when the step function does not say: the ids tensor `x` of `(x, y)`, a dict's 'x', or a tensor."
+    if isinstance(batch, (tuple, list)) and batch and torch.is_tensor(batch[0]): return int(batch[0].numel())
+    if isinstance(batch, dict) and torch.is_tensor(batch.get("x")): return int(batch["x"].numel())
+    if torch.is_tensor(batch): return int(batch.numel())
+    return 0
+
+
 @dataclass
 class TrainResult:
     status: str
@@ -210,7 +218,8 @@ class TrainResult:
 class Trainer:
     def __init__(self, model: nn.Module, batch_fn: Callable[[int], Any], step_fn: Callable, cfg: TrainConfig,
                  run: Run | None = None, eval_fn: Callable | None = None, hooks: Sequence = (),
-                 optimizer: torch.optim.Optimizer | None = None, ckpt_path=None, desc: str = "train"):
+                 optimizer: torch.optim.Optimizer | None = None, ckpt_path=None, desc: str = "train",
+                 tags: dict | None = None):
         self.cfg = cfg
         self.rank, self.world = init_distributed()
         self.device = get_device(cfg.device)
@@ -221,6 +230,7 @@ class Trainer:
         self.model = model.to(self.device)
         self.batch_fn, self.step_fn, self.eval_fn = batch_fn, step_fn, eval_fn
         self.run, self.hooks, self.desc = run, list(hooks), desc
+        self.tags = dict(tags or {})   # e.g. {"arm": "k=2", "seed": 3}: added to every metrics record
         self.opt = optimizer or make_optimizer(self.model, cfg)
         self.base_lrs = [g["lr"] for g in self.opt.param_groups]
         self.guard = DivergenceGuard(cfg.max_loss, cfg.blowup_factor)
@@ -268,6 +278,7 @@ class Trainer:
             batch = to_device(self.batch_fn((step * cfg.accum_steps + micro) * self.world + self.rank), self.device)
             ctx = StepContext(step, micro, 1.0 / cfg.accum_steps, self.device, self.dtype, self)
             out = self.step_fn(self.model, batch, ctx)
+            if "tokens" not in out: out = dict(out, tokens=_count_tokens(batch))
             for k, v in out.items():
                 if isinstance(v, (int, float)): agg[k] = agg.get(k, 0.0) + (v if k == "tokens" else v / cfg.accum_steps)
         grads = [p.grad for p in self.model.parameters() if p.grad is not None]
@@ -297,7 +308,7 @@ class Trainer:
             status, m = self._loop(start)
         finally:  # hooks always see the end, also when one of them raised (e.g. an Optuna prune)
             self._call_hooks("on_train_end")
-            if self.run: self.run.heartbeat.beat(self.step, force=True)
+            if self.run: self.run.heartbeat.beat(self.step, force=True, **self.tags)
         return TrainResult(status, self.step, self.history, m)
 
     def _loop(self, start: int):
@@ -313,8 +324,8 @@ class Trainer:
                 m["step"] = step
                 if step % cfg.log_every == 0 or step == cfg.steps - 1:
                     self.history.append(dict(m))
-                    if self.run: self.run.log(step, **{k: v for k, v in m.items() if k != "step"})
-                if self.run: self.run.heartbeat.beat(step, tokens=int(m.get("tokens", 0)))
+                    if self.run: self.run.log(step, **self.tags, **{k: v for k, v in m.items() if k != "step"})
+                if self.run: self.run.heartbeat.beat(step, tokens=int(m.get("tokens", 0)), **self.tags)
                 if cfg.ckpt_every and (step + 1) % cfg.ckpt_every == 0 and self.ckpt_path: self.save()
             if self.eval_fn:
                 ev = self._eval(); m.update(ev)
@@ -322,11 +333,11 @@ class Trainer:
                     self.history[-1].update(ev)  # the last step's row gets the final evaluation
                 else:
                     self.history.append(dict(m, step=self.step))
-                if self.run: self.run.log(self.step, **ev)
+                if self.run: self.run.log(self.step, **self.tags, **ev)
             if self.ckpt_path and cfg.ckpt_every: self.save()
         except Diverged as e:
             status = e.status
-            if self.run: self.run.event(e.step, "aborted", e.status)
+            if self.run: self.run.metrics.write(kind="event", step=e.step, event="aborted", msg=e.status, **self.tags)
         return status, m
 
     @torch.no_grad()
@@ -338,30 +349,6 @@ class Trainer:
         return {k: float(v) for k, v in out.items()}
 
 # %% ../nbs/03_train.ipynb #b9d18223
-def lm_loss(model, batch):
-    "Mean next-token cross-entropy: `batch = (x, y)` of ids."
-    x, y = batch
-    logits = model(x)
-    return nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
-
-
-@torch.no_grad()
-def evaluate_bpb(model, tokens, byte_lengths, seq_len: int, batch_size: int = 16, max_batches: int | None = None,
-                 device=None) -> dict:
-    "Exact BPB over consecutive windows of `tokens`: summed NLL (nats) / ln 2 / bytes of the scored tokens."
-    from cinder_lit.data import eval_batches, bits_per_byte
-    device = device or next(model.parameters()).device
-    bl = torch.as_tensor(np.asarray(byte_lengths), device=device)
-    nll, nbytes, ntok = 0.0, 0, 0
-    was = model.training; model.eval()
-    for x, y in eval_batches(tokens, batch_size, seq_len, max_batches, device=device):
-        logits = model(x).float()
-        nll += nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").double().sum().item()
-        nbytes += int(bl[y].sum()); ntok += y.numel()
-    model.train(was)
-    return {"val_loss": nll / ntok, "val_bpb": bits_per_byte(nll, nbytes), "val_tokens": ntok, "val_bytes": nbytes}
-
-
 class TinyLM(nn.Module):
     "Embedding + `n_layers` pre-norm causal transformer blocks + tied head (a smoke-test model)."
     def __init__(self, vocab_size: int = 256, d_model: int = 64, n_heads: int = 4, n_layers: int = 1, max_len: int = 1024):
