@@ -222,3 +222,22 @@ def test_claims_command_lists_every_ledger_row(tmp_path):
     for x in rows:
         assert x["verdict"] in ("holds", "contradicted", "inconclusive", "untestable")
         if x["verdict"] == "untestable": assert x["reason"]
+
+
+@pytest.mark.parametrize("tpl", TEMPLATES, ids=lambda p: p.stem)
+def test_every_parameter_has_bounds(tpl):
+    "Numbers carry a bound (lo/hi) and strings a set of choices: no parameter accepts anything."
+    import dataclasses, typing
+    from cinder_lit.spec import choices_of
+    spec = _spec(tpl.stem)
+    hints = typing.get_type_hints(spec.config)
+    loose = []
+    for f in dataclasses.fields(spec.config):
+        tp = hints[f.name]
+        el = (typing.get_args(tp) or (None,))[0] if typing.get_origin(tp) in (list, tuple) else tp
+        md = f.metadata or {}
+        if el in (int, float) and md.get("lo") is None and md.get("hi") is None and choices_of(f) is None:
+            loose.append(f.name)
+        if el is str and choices_of(f) is None and not md.get("free_text"):
+            loose.append(f.name)
+    assert not loose, f"{tpl.name}: parameters without bounds/choices: {loose}"
