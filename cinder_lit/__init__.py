@@ -3,7 +3,7 @@
 Modules:
 
 - `cinder_lit.cms.chunkwise`: Exact chunkwise-parallel forms of the gated Delta rule and of Titans with momentum, equal to the per-token recurrence of `cms.rules` (the reference) to float64 round-off, forward and backward.
-- `cinder_lit.cms.experiments`: Library side of the experiment templates `cms_stability_boundary`, `cms_levels` and `cms_rules`: each template only chooses parameters, calls these functions, plots and writes the summary.
+- `cinder_lit.cms.experiments`: The experiments `cms_stability_boundary`, `cms_levels` and `cms_rules` as library objects: a config dataclass each, a `run(cfg, run)` that returns tidy records, and the seed's claims that `stats.judge` decides.
 - `cinder_lit.cms.levels`: A *level* wraps a memory rule with its learned projections and gates; the *conductor* says which levels fire at each step; frozen levels keep their outer-loop gradients in an *error buffer*; the *Continuum Memory System* (CMS) sums the levels, keeps their memory state across forward calls and normalises the sum by 1/√k for $k > 2$.
 - `cinder_lit.cms.model`: One block = sliding-window attention + a Continuum Memory System, composed as memory-as-gate, memory-as-context or memory-as-layer (Titans, Behrouz et al. 2024, arXiv 2501.00663, §4); a step function that plugs the CMS error buffer into the foundation `Trainer`; float64 `gradcheck` of every rule × composition × k, across a level's firing boundary.
 - `cinder_lit.cms.rules`: Delta, Titans LMM, Hebbian, MONETA and Lattice OSR as interchangeable *memory rules*: each says how a memory state is initialised, written with one (key, value) pair under per-dimension gates, and read with a query.
