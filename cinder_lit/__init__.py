@@ -2,6 +2,7 @@
 
 Modules:
 
+- `cinder_lit.claims`: The claims ledger: every headline claim of the four seeds as data, judged from the latest runs of the experiments that test it. `cinder-lit claims` prints it; the docs site has the same page.
 - `cinder_lit.cms.chunkwise`: Exact chunkwise-parallel forms of the gated Delta rule and of Titans with momentum, equal to the per-token recurrence of `cms.rules` (the reference) to float64 round-off, forward and backward.
 - `cinder_lit.cms.experiments`: Library side of the experiment templates `cms_stability_boundary`, `cms_levels` and `cms_rules`: each template only chooses parameters, calls these functions, plots and writes the summary.
 - `cinder_lit.cms.levels`: A *level* wraps a memory rule with its learned projections and gates; the *conductor* says which levels fire at each step; frozen levels keep their outer-loop gradients in an *error buffer*; the *Continuum Memory System* (CMS) sums the levels, keeps their memory state across forward calls and normalises the sum by 1/√k for $k > 2$.
