@@ -23,13 +23,12 @@ from torch import nn
 
 from ..core import Config, read_json
 from ..train import TrainConfig, Trainer, backprop
-from .units import apply_rope
-from .models import ModelConfig, RCConfig, RCHook, RMSNorm, UnitModel, cls_loss, lm_loss
+from ..ops import RMSNorm, apply_rope
+from .models import ModelConfig, RCConfig, RCHook, UnitModel, cls_loss
 
 # %% auto #0
 __all__ = ['CerebrosSpace', 'sample_spec', 'spec_nodes', 'CerebrosNet', 'build_cerebros', 'grad_outliers', 'h2h_train',
-           'h2h_search', 'loglog_slope', 'saved_bytes', 'step_cost', 'med_iqr', 'winner', 'who_won_table', 'h2h_grid',
-           'plot_band', 'compare', 'overall_winner', 'markdown_table']
+           'h2h_search', 'loglog_slope', 'saved_bytes', 'step_cost', 'med_iqr', 'h2h_grid', 'plot_band']
 
 # %% ../../nbs/19_nas_cerebros.ipynb #30f1b47c
 @dataclass
@@ -197,18 +196,28 @@ def _make_model(system: str, task: dict, d_model: int, n_layers: int, unit_type:
 def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: int = 30, seed: int = 0,
               batch_size: int = 4, d_model: int = 32, n_layers: int = 2, unit_type: str = "mhla_rope",
               rc_mode: str = "gentle", lr: float = 3e-3, device: str = "cpu", precision: str = "fp32",
-              out_dir=None, rc: RCConfig | None = None, params: dict | None = None) -> dict:
-    "Train one system once; -> dict of the track metrics and the per-step history."
+              out_dir=None, rc: RCConfig | None = None, params: dict | None = None, run=None,
+              tags: dict | None = None, eval_batches: int = 2) -> dict:
+    """Train one system once; -> dict of the track metrics and the per-step history. With `run` the
+    Trainer streams per-step metrics and heartbeats (tagged with `tags`) into the run's `metrics.ndjson`,
+    and the RC hook's `tokens.ndjson` lands under `run.dir / 'rc'`."""
     import tempfile
     from cinder_lit.nas.study import make_task
-    t = make_task(task, seq_len, batch_size, seed, eval_batches=2)
+    t = make_task(task, seq_len, batch_size, seed, eval_batches=eval_batches)
     model = _make_model(system, t, d_model, n_layers, unit_type, seed, params)
     rcc = rc or RCConfig(mode=rc_mode if system == "cfe" else "observe", plv_window=16)
-    hook = RCHook(out_dir or tempfile.mkdtemp(prefix=f"h2h-{system}-"), rcc, seed=seed)
+    if out_dir is None:
+        parent = None
+        if run is not None:
+            parent = Path(run.dir) / "rc"; parent.mkdir(parents=True, exist_ok=True)
+        out_dir = tempfile.mkdtemp(prefix=f"{system}-{task}-L{seq_len}-s{seed}-", dir=parent)
+    hook = RCHook(out_dir, rcc, seed=seed)
     tc = TrainConfig(steps=steps, lr=(params or {}).get("lr", lr), log_every=1, eval_every=0, device=device,
                      precision=precision, seed=seed, max_loss=1e4)
+    tags = dict({"arm": system, "seed": seed, "task": task, "seq_len": seq_len}, **(tags or {}))
     t0 = time.time()
-    res = Trainer(model, t["batch_fn"], backprop(t["loss_fn"]), tc, eval_fn=t["eval_fn"], hooks=[hook]).fit()
+    res = Trainer(model, t["batch_fn"], backprop(t["loss_fn"]), tc, run=run, eval_fn=t["eval_fn"], hooks=[hook],
+                  tags=tags, desc=f"{system} {task} L={seq_len} s={seed}").fit()
     wall = time.time() - t0
     hist = res.history  # one row per step (the final evaluation is merged into the last row)
     losses = [h.get("loss") for h in hist]
@@ -218,6 +227,8 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
                grad_outliers=grad_outliers([h.get("grad_norm") for h in hist]),
                n_params=sum(p.numel() for p in model.parameters()),
                tokens_per_s=steps * batch_size * seq_len / max(wall, 1e-9), rc_term=hook.rc_term,
+               objective=(res.last.get("val_loss", math.nan) + hook.rc_term) if res.ok else None,
+               rc_dir=str(out_dir), step=res.step,
                losses=losses, plv=[h.get("plv") for h in hist], sigma=[h.get("sigma") for h in hist],
                lam=[h.get("lam") for h in hist])
     if system == "cerebros":
@@ -229,27 +240,29 @@ def h2h_search(system: str, trials: int = 1, seed: int = 0, **kw) -> dict:
     """Best of `trials` candidates (CFE: TPE on val + RC term; Cerebros: random graphs on val loss),
     each trained with the same budget; -> the best candidate's `h2h_train` result plus `candidates`."""
     if trials <= 1:
-        return h2h_train(system, seed=seed, **kw)
+        return dict(h2h_train(system, seed=seed, **kw), candidates=[])
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     results = []
+    tags = dict(kw.pop("tags", None) or {})
     if system == "cfe":
         st = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
         def obj(trial):
             p = dict(d_model=trial.suggest_categorical("d_model", [kw.get("d_model", 32), 2 * kw.get("d_model", 32)]),
                      n_layers=trial.suggest_int("n_layers", 1, 3),
                      lr=trial.suggest_float("lr", 1e-3, 1e-2, log=True))
-            r = h2h_train(system, seed=seed, params=p, **kw); results.append(r)
+            r = h2h_train(system, seed=seed, params=p, tags=dict(tags, candidate=trial.number), **kw); results.append(r)
             v = (r["val_loss"] if r["val_loss"] is not None else float("nan")) + r["rc_term"]
             return v if not r["diverged"] else float("nan")
         st.optimize(obj, n_trials=trials)
     else:
         for i in range(trials):
             sp = sample_spec(seed * 1000 + i, CerebrosSpace(), d_in=kw.get("d_model", 32))
-            results.append(h2h_train(system, seed=seed, params={"spec": sp}, **kw))
+            results.append(h2h_train(system, seed=seed, params={"spec": sp}, tags=dict(tags, candidate=i), **kw))
     ok = [r for r in results if not r["diverged"] and r["val_loss"] is not None] or results
     best = min(ok, key=lambda r: (r["val_loss"] if r["val_loss"] is not None else float("inf")) + (r["rc_term"] if system == "cfe" else 0))
-    return dict(best, candidates=[{k: r[k] for k in ("val_loss", "rc_term", "n_params", "diverged")} for r in results])
+    return dict(best, candidates=[{k: r[k] for k in ("val_loss", "rc_term", "objective", "n_params", "diverged")}
+                                  for r in results])
 
 # %% ../../nbs/19_nas_cerebros.ipynb #88f545a5
 def loglog_slope(xs, ys) -> float:
@@ -306,40 +319,17 @@ def med_iqr(xs) -> tuple:
     return float(np.median(a)), float(np.percentile(a, 25)), float(np.percentile(a, 75))
 
 
-def winner(a_vals, b_vals, lower_is_better: bool = True, names=("cfe", "cerebros")) -> str:
-    "Who won on this metric: a name, or 'tie' when the medians are within the IQRs."
-    ma, la, ha = med_iqr(a_vals); mb, lb, hb = med_iqr(b_vals)
-    if math.isnan(ma) and math.isnan(mb): return "tie"
-    if math.isnan(ma): return names[1]
-    if math.isnan(mb): return names[0]
-    margin = max((ha - la) / 2, (hb - lb) / 2)
-    if abs(ma - mb) <= margin: return "tie"
-    a_better = ma < mb if lower_is_better else ma > mb
-    return names[0] if a_better else names[1]
-
-
-def who_won_table(root=None, tracks=("nas_stability", "nas_throughput", "nas_recall", "nas_rc_health")):
-    "Markdown table of the latest run of each head-to-head track under `root` (the reports root)."
-    from cinder_lit.core import reports_root
-    root = Path(root or reports_root())
-    rows = ["| track | winner | headline |", "|---|---|---|"]
-    for t in tracks:
-        runs = sorted((root / t).glob("*/summary.json"), key=lambda p: p.stat().st_mtime) if (root / t).exists() else []
-        if not runs:
-            rows.append(f"| {t} | (not run) | |"); continue
-        s = read_json(runs[-1])
-        rows.append(f"| {t} | {s.get('winner', '?')} | {s.get('headline_text', '')} |")
-    return "\n".join(rows)
-
 # %% ../../nbs/19_nas_cerebros.ipynb #432d82a4
 def h2h_grid(systems=("cfe", "cerebros"), tasks=("classify",), lengths=(64,), seeds=(0, 1, 2), trials: int = 1,
              progress_desc: str = "h2h", **kw) -> list[dict]:
-    "Run `h2h_search` for every system × task × length × seed (same batches per seed)."
+    """Run `h2h_search` for every system × task × length × seed (same batches per seed); each run's Trainer
+    is tagged `{arm, seed, task, seq_len}` (pass `run=` to stream them into one metrics file)."""
     from cinder_lit.core import progress
     combos = [(s, t, L, sd) for t in tasks for L in lengths for sd in seeds for s in systems]
     out = []
     for s, t, L, sd in progress(combos, desc=progress_desc):
-        out.append(h2h_search(s, trials=trials, seed=sd, task=t, seq_len=L, **kw))
+        out.append(h2h_search(s, trials=trials, seed=sd, task=t, seq_len=L,
+                              tags={"arm": s, "seed": sd, "task": t, "seq_len": L}, **kw))
     return out
 
 
@@ -363,34 +353,3 @@ def plot_band(ax, results, key: str, label: str, color=None):
     ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color())
 
 
-def compare(results, metric: str, lower_is_better: bool = True, by=("task", "seq_len")) -> list[dict]:
-    "Per condition: median/IQR of `metric` for each system over seeds, and the winner."
-    conds = sorted({tuple(r[b] for b in by) for r in results})
-    rows = []
-    for c in conds:
-        sel = [r for r in results if tuple(r[b] for b in by) == c]
-        a = [r[metric] for r in sel if r["system"] == "cfe"]
-        b = [r[metric] for r in sel if r["system"] == "cerebros"]
-        ma, mb = med_iqr(a), med_iqr(b)
-        rows.append(dict(zip(by, c), metric=metric, cfe_median=ma[0], cfe_iqr=(ma[1], ma[2]), cfe_seeds=a,
-                         cerebros_median=mb[0], cerebros_iqr=(mb[1], mb[2]), cerebros_seeds=b,
-                         winner=winner(a, b, lower_is_better)))
-    return rows
-
-
-def overall_winner(rows) -> str:
-    "Majority of the per-condition winners (ties count for neither)."
-    w = [r["winner"] for r in rows]
-    a, b = w.count("cfe"), w.count("cerebros")
-    return "cfe" if a > b else "cerebros" if b > a else "tie"
-
-
-def markdown_table(rows, fmt: str = "{:.4g}") -> str:
-    "A compact markdown table of `compare` rows (seeds visible)."
-    if not rows: return ""
-    keys = [k for k in rows[0] if k not in ("cfe_iqr", "cerebros_iqr")]
-    f = lambda v: (fmt.format(v) if isinstance(v, float) else
-                   "[" + ", ".join(fmt.format(x) if isinstance(x, float) else str(x) for x in v) + "]" if isinstance(v, list) else str(v))
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(f(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines)

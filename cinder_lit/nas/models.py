@@ -19,10 +19,11 @@ from torch import nn
 
 from ..core import Config, Heartbeat, NDJSONWriter
 from .units import UNIT_TYPES, make_unit
+from ..ops import RMSNorm, causal_lm_loss
 
 # %% auto #0
-__all__ = ['RC_MODES', 'ModelConfig', 'RMSNorm', 'Block', 'UnitModel', 'lm_loss', 'cls_loss', 'RCConfig', 'rc_penalty',
-           'rc_weight', 'rc_stream', 'RCHook']
+__all__ = ['RC_MODES', 'ModelConfig', 'Block', 'UnitModel', 'cls_loss', 'RCConfig', 'rc_penalty', 'rc_weight', 'rc_stream',
+           'RCHook']
 
 # %% ../../nbs/17_nas_models.ipynb #e9285be6
 @dataclass
@@ -56,14 +57,6 @@ class ModelConfig(Config):
     def unit_cfg(self):
         return dict(unit_type=self.unit_type, d_model=self.d_model, n_heads=self.n_heads, chunk=self.chunk,
                     ssm_state=self.ssm_state, backend=self.backend)
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, d: int, eps: float = 1e-6):
-        super().__init__(); self.w = nn.Parameter(torch.ones(d)); self.eps = eps
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
 
 
 class Block(nn.Module):
@@ -112,13 +105,6 @@ class UnitModel(nn.Module):
         self.last = {"tokens": x[0].detach(), "emb": pooled[0].detach().float(),
                      "preds": preds.detach().argmax(-1)}
         return logits
-
-
-def lm_loss(model, batch):
-    "Next-token cross-entropy for `(x, y)` batches; also reports the token count."
-    x, y = batch
-    logits = model(x)
-    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1)), {"tokens": x.numel()}
 
 
 def cls_loss(model, batch):

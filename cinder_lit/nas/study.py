@@ -27,7 +27,8 @@ from ..core import (Config, Run, atomic_write_json, atomic_write_text, read_json
                              reports_root, get_device)
 from ..train import TrainConfig, Trainer, backprop
 from .units import UNIT_TYPES
-from .models import (RC_MODES, ModelConfig, RCConfig, RCHook, UnitModel, cls_loss, lm_loss)
+from .models import (RC_MODES, ModelConfig, RCConfig, RCHook, UnitModel, cls_loss)
+from ..ops import causal_lm_loss
 
 # %% auto #0
 __all__ = ['TASKS', 'StudyConfig', 'make_task', 'rc_precise_files', 'suggest', 'run_trial', 'storage_for', 'study_counts',
@@ -133,8 +134,8 @@ def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches:
         val = list(data.eval_batches(td.val, batch_size, seq_len, max_batches=eval_batches))
         def ev(model):
             dev = next(model.parameters()).device
-            return {"val_loss": float(np.mean([float(lm_loss(model, (x.to(dev), y.to(dev)))[0]) for x, y in val]))}
-        return dict(vocab=td.vocab_size, n_classes=0, pool="mean", loss_fn=lm_loss, batch_fn=bf, eval_fn=ev)
+            return {"val_loss": float(np.mean([float(causal_lm_loss(model, (x.to(dev), y.to(dev)))[0]) for x, y in val]))}
+        return dict(vocab=td.vocab_size, n_classes=0, pool="mean", loss_fn=causal_lm_loss, batch_fn=bf, eval_fn=ev)
     if task in ("classify", "recall"):
         vocab = 64
         def gen(step, s):
@@ -252,7 +253,8 @@ def run_trial(trial, cfg: StudyConfig, study_dir: Path) -> float:
     step_fn = _inject(backprop(task["loss_fn"]), inj)
     reporter = _PruneReporter(trial, hook, cfg.steps_per_epoch, bias=1e9 if inj == "prune" else 0.0)
     trainer = Trainer(model, task["batch_fn"], step_fn, tc, run=run, eval_fn=task["eval_fn"],
-                      hooks=[hook, reporter], desc=f"t{trial.number:03d}")
+                      hooks=[hook, reporter], desc=f"t{trial.number:03d}",
+                      tags={"arm": f"cfe:{mc.unit_type}", "seed": seed, "trial": trial.number})
     n_params = sum(p.numel() for p in model.parameters())
     t0 = time.time()
     try:

@@ -16,29 +16,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core import Config
+from ..ops import apply_rope
 
 # %% auto #0
-__all__ = ['UNIT_TYPES', 'rope_cache', 'apply_rope', 'linear_attn_naive', 'linear_attn_recurrent', 'linear_attn_chunked',
-           'causal_linear_attn', 'linear_scan', 'linear_scan_recurrent', 'UnitConfig', 'LinearAttention',
-           'SoftmaxAttention', 'DiagSSM', 'make_unit']
-
-# %% ../../nbs/15_nas_units.ipynb #de83130c
-def rope_cache(L: int, dim: int, base: float = 10000.0, device=None, dtype=torch.float32):
-    "cos, sin tables `[L, dim/2]` for rotary encoding of even `dim`."
-    if dim % 2:
-        raise ValueError(f"rotary dim = {dim} is not allowed: expected an even head dimension")
-    inv = 1.0 / (base ** (torch.arange(0, dim, 2, device=device, dtype=torch.float64) / dim))
-    ang = torch.arange(L, device=device, dtype=torch.float64)[:, None] * inv[None]
-    return ang.cos().to(dtype), ang.sin().to(dtype)
-
-
-def apply_rope(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
-    "Rotate pairs (x[2i], x[2i+1]) of `x [..., L, d]` by angle `pos·base^(-2i/d)`."
-    L, d = x.shape[-2], x.shape[-1]
-    cos, sin = rope_cache(L, d, base, x.device, x.dtype)
-    x1, x2 = x[..., 0::2], x[..., 1::2]
-    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1)
-    return out.flatten(-2)
+__all__ = ['UNIT_TYPES', 'linear_attn_naive', 'linear_attn_recurrent', 'linear_attn_chunked', 'causal_linear_attn', 'linear_scan',
+           'linear_scan_recurrent', 'UnitConfig', 'LinearAttention', 'SoftmaxAttention', 'DiagSSM', 'make_unit']
 
 # %% ../../nbs/15_nas_units.ipynb #6b138940
 def linear_attn_naive(q, k, v):
@@ -201,7 +183,7 @@ class LinearAttention(_Heads):
         q, k, v = self.split(x)
         q, k = F.elu(q) + 1, F.elu(k) + 1
         if self.rope:
-            q, k = apply_rope(q, self.cfg.rope_base), apply_rope(k, self.cfg.rope_base)
+            q, k = apply_rope(q, base=self.cfg.rope_base), apply_rope(k, base=self.cfg.rope_base)
         q = q * self.dh ** -0.5
         if mode == "fast":
             o = causal_linear_attn(q, k, v, self.cfg.chunk, self.cfg.backend)
@@ -217,7 +199,7 @@ class SoftmaxAttention(_Heads):
     "Causal softmax attention with rotary (the O(L²) baseline); fast path = `F.scaled_dot_product_attention`."
     def forward(self, x, mode: str = "fast"):
         q, k, v = self.split(x)
-        q, k = apply_rope(q, self.cfg.rope_base), apply_rope(k, self.cfg.rope_base)
+        q, k = apply_rope(q, base=self.cfg.rope_base), apply_rope(k, base=self.cfg.rope_base)
         if mode == "fast":
             o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         elif mode == "naive":
