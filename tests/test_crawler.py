@@ -10,7 +10,7 @@ import torch
 
 from cinder_lit.crawler.model import CrawlerConfig, CrawlerGPT
 from cinder_lit.crawler.quant import QuantConfig
-from cinder_lit.crawler.arms import RunSettings, parse_arms, split_params
+from cinder_lit.crawler.arms import RunSettings, split_params
 
 
 def test_torchrun_two_ranks(tmp_path):
@@ -46,9 +46,7 @@ def test_bad_config(cls, kw, field):
         cls(**kw)
 
 
-def test_bad_arms_and_params():
-    with pytest.raises(ValueError, match="not 'name"):
-        parse_arms("control")
+def test_bad_params():
     with pytest.raises(ValueError, match="unknown parameter"):
         split_params({"n_flats": 3})
 
@@ -58,20 +56,11 @@ TEMPLATES = ["crawler_shape", "crawler_xsa", "crawler_choke", "crawler_gptq", "c
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
-@pytest.mark.parametrize("profile", ["quick", "full"])
+@pytest.mark.parametrize("profile", ["quick", "replicate", "full"])
 def test_template_profiles_give_valid_configs(name, profile):
-    "Every arm of every profile builds valid configs (caught here, not an hour into a GPU run)."
-    import ast
-    import papermill
+    "Every profile builds a valid spec config (every arm is built in validate): caught here, not an hour into a GPU run."
     import yaml
-    params = {k: ast.literal_eval(v["default"]) for k, v in papermill.inspect_notebook(str(NB / f"{name}.ipynb")).items()}
-    spec = yaml.safe_load((NB / f"{name}.yml").read_text())
-    if profile == "full":
-        params.update(spec["profiles"]["full"])
-    arms = parse_arms(params.pop("arms")) if "arms" in params else [("control", {})]
-    drop = {"out_dir", "control_record", "threshold", "cpu_threads"}
-    base = {k: v for k, v in params.items() if k not in drop}
-    for arm, ov in arms:
-        mc, tc, qc, rs = split_params({**base, **ov})
-        assert mc.depth >= 1 and tc.steps >= 1
-    assert set(spec["headline"]) and spec["description"]
+    from cinder_lit.spec import get_spec
+    meta = yaml.safe_load((NB / f"{name}.yml").read_text())
+    assert set(meta) <= {"description", "tour", "profiles"} and meta["description"]
+    get_spec(name).make_config({**get_spec(name).defaults(), **(meta["profiles"].get(profile) or {})})

@@ -37,7 +37,7 @@ def test_template_parameters_equal_spec_fields(tpl):
     defaults = spec.defaults()
     for k in fields:
         raw = info[k]["default"]
-        val = ast.literal_eval(raw.replace("_", "")) if isinstance(raw, str) and not raw.startswith(("'", '"')) else ast.literal_eval(raw)
+        val = ast.literal_eval(raw.replace("_", "") if re.fullmatch(r"[-+\d_.eE]+", raw.strip()) else raw)
         d = defaults[k]
         if isinstance(d, float) or isinstance(val, float):
             assert abs(float(val) - float(d)) <= 1e-12 * max(1.0, abs(float(d))), f"{tpl.name}: {k} = {val!r} vs spec {d!r}"
