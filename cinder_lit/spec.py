@@ -66,7 +66,8 @@ def bounds_text(f: dataclasses.Field) -> str:
     if ch is not None: return "one of " + ", ".join(map(str, ch))
     lo, hi = md.get("lo"), md.get("hi")
     if lo is None and hi is None: return ""
-    lb = "(" if md.get("lo_open") else "["; rb = ")" if md.get("hi_open") else "]"
+    lb = "(" if md.get("lo_open") or lo is None else "["   # ±inf is never an allowed value
+    rb = ")" if md.get("hi_open") or hi is None else "]"
     return f"in {lb}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{rb}"
 
 

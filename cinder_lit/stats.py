@@ -347,7 +347,7 @@ def judge(claim: Claim, records, params: dict | None = None, level: float = 0.95
         have_n = len(have) if isinstance(have, (list, tuple)) else have
         if have_n < need:
             return Verdict(claim.id, "untestable", statement=claim.statement,
-                           reason=f"needs {k} ≥ {need:g}; this run has {have_n:g}" + (f" ({claim.note})" if claim.note else ""))
+                           reason=f"needs {k} ≥ {need:g}; this run has {have_n:g}")   # why it needs it: the claim's note
     v = JUDGES[claim.kind](claim, to_frame(records), level)
     if v.n < claim.min_seeds:
         v.reason = f"needs ≥ {claim.min_seeds} seeds; this run has {v.n} (estimate shown, not judged)"
