@@ -149,12 +149,19 @@ def autocast(device, dtype: torch.dtype):
         yield
 
 # %% ../nbs/00_core.ipynb #e440eed8
-def atomic_write_bytes(path, data: bytes) -> Path:
-    "Write `data` to `path` via a same-directory temp file + fsync + rename."
+def _umask() -> int:
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+
+def atomic_write_bytes(path, data: bytes, mode: int | None = None) -> Path:
+    """Write `data` to `path` via a same-directory temp file + fsync + rename. The file gets `mode` (default
+    0o666 minus the umask, i.e. 0644 usually, like any file `open()` creates), not the temp file's 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, (0o666 & ~_umask()) if mode is None else mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -366,6 +373,8 @@ class Run:
         (self.dir / "figures").mkdir(parents=True, exist_ok=True)
         self.experiment = experiment
         self.outcome: str | None = None
+        self.ckpt_every, self.resume = 0, False     # set by the runner (`--ckpt-every N`, `--resume RUN_DIR`)
+        self._ckpt_names: dict = {}
         self.metrics = NDJSONWriter(self.dir / "metrics.ndjson")
         self.heartbeat = Heartbeat(self.metrics, every_s=heartbeat_s)
         self.summary: dict = {"experiment": experiment, "status": "RUNNING",
@@ -376,6 +385,11 @@ class Run:
 
     @property
     def figures(self) -> Path: return self.dir / "figures"
+
+    def checkpoint_path(self, slug: str) -> Path:
+        "`ckpt/<slug>.pt`; the n-th Trainer of this run with the same slug gets `<slug>-n` (creation order is fixed)."
+        n = self._ckpt_names[slug] = self._ckpt_names.get(slug, 0) + 1
+        return self.dir / "ckpt" / (f"{slug}.pt" if n == 1 else f"{slug}-{n}.pt")
 
     def log(self, step: int, **metrics):
         return self.metrics.write(kind="metrics", step=step, **metrics)
@@ -429,14 +443,22 @@ def start_run(experiment: str, out_dir: str = "", params: dict | None = None, he
         atexit.register(shutil.rmtree, d, ignore_errors=True)   # tests leave nothing in the temp dir
     else:
         d = make_run_dir(experiment)
-    return Run(d, experiment=experiment, heartbeat_s=heartbeat_s, config=params)
+    run = Run(d, experiment=experiment, heartbeat_s=heartbeat_s, config=params)
+    opts = {}
+    try: opts = (read_json(d / "params.json") or {}).get("run_options") or {}
+    except (ValueError, FileNotFoundError, AttributeError): pass
+    run.ckpt_every, run.resume = int(opts.get("ckpt_every") or 0), bool(opts.get("resume"))
+    if opts: run.update(run_options=opts)
+    return run
 
 # %% ../nbs/00_core.ipynb #8b6f196d
 def progress(iterable=None, total=None, desc: str = "", disable: bool | None = None, **kw):
-    "A tqdm bar (notebook-aware); silent under tests (`IN_TEST`) unless asked."
+    """A tqdm bar (notebook-aware); silent under tests (`IN_TEST`), with `CINDER_LIT_NO_PROGRESS`, and inside the
+    kernel of a `cinder-lit run` (`CINDER_LIT_RUNNER_PID`): nobody watches that kernel live, and its bar frames
+    would only be stored in report.ipynb (the runner shows papermill's cell bar; heartbeats are in metrics.ndjson)."""
     from tqdm.auto import tqdm
     if disable is None:
-        disable = bool(os.environ.get("IN_TEST")) or bool(os.environ.get("CINDER_LIT_NO_PROGRESS"))
+        disable = any(bool(os.environ.get(k)) for k in ("IN_TEST", "CINDER_LIT_NO_PROGRESS", "CINDER_LIT_RUNNER_PID"))
     return tqdm(iterable, total=total, desc=desc, disable=disable, dynamic_ncols=True, **kw)
 
 

@@ -28,8 +28,8 @@ from .core import atomic_write_json, atomic_write_text, find_project_root, new_r
 # %% auto #0
 __all__ = ['SIDECAR_KEYS', 'CURATED', 'STALE_HEARTBEAT_S', 'SIDEBAR_GROUPS', 'experiments_dir', 'Param', 'Experiment',
            'load_experiment', 'list_experiments', 'get_experiment', 'ParamError', 'convert_value', 'check_value',
-           'resolve_params', 'RunResult', 'Interrupted', 'fresh_run_dir', 'run_experiment', 'find_runs', 'liveness',
-           'format_runs', 'build_reports_page', 'write_sidebar', 'build_docs', 'main']
+           'resolve_params', 'RunResult', 'Interrupted', 'fresh_run_dir', 'resume_params', 'run_experiment',
+           'find_runs', 'liveness', 'format_runs', 'build_reports_page', 'write_sidebar', 'build_docs', 'main']
 
 # %% ../nbs/02_runner.ipynb #8ddde69a
 def experiments_dir() -> Path:
@@ -300,17 +300,79 @@ def fresh_run_dir(name: str, out=None) -> tuple[Path, str]:
     return d, ""
 
 
-def run_experiment(name: str, overrides: dict | None = None, profile: str = "quick", out=None,
-                   progress: bool = True, kernel_name: str | None = None, root=None) -> RunResult:
-    "Check parameters, execute the template into a fresh run directory and return the outcome."
+def resume_params(exp: Experiment, run_dir, overrides: dict | None = None, profile: str | None = None) -> tuple[dict, str, dict]:
+    """The parameters, profile and run options recorded in `run_dir/params.json` of a run of `exp`, checked again;
+    `overrides`/`profile` given as well must agree with the record (a resumed run keeps its config). Raises `ParamError`."""
+    d = Path(run_dir).expanduser()
+    rec_path = d / "params.json"
+    if not d.is_dir() or not rec_path.is_file():
+        raise ParamError(f"--resume {run_dir}: not a run directory (no params.json)")
+    try: rec = read_json(rec_path)
+    except ValueError as e: raise ParamError(f"--resume {run_dir}: {e}") from None
+    if not isinstance(rec, dict) or rec.get("experiment") != exp.name or not isinstance(rec.get("params"), dict):
+        raise ParamError(f"--resume {run_dir}: params.json is not a run record of {exp.name}")
+    rec_profile = rec.get("profile", "quick")
+    if profile is not None and profile != rec_profile:
+        raise ParamError(f"--resume {run_dir}: --profile {profile} differs from the run's profile {rec_profile}")
+    params = resolve_params(exp, rec["params"], rec_profile if rec_profile in exp.profiles else "quick")
+    if overrides:
+        new = resolve_params(exp, {**rec["params"], **overrides}, rec_profile if rec_profile in exp.profiles else "quick")
+        diff = [k for k in new if new[k] != params.get(k)]
+        if diff:
+            raise ParamError(f"--resume {run_dir}: parameter {diff[0]!r} = {new[diff[0]]!r} differs from the run's {params.get(diff[0])!r}")
+    summ = {}
+    try: summ = read_json(d / "summary.json") if (d / "summary.json").exists() else {}
+    except ValueError: pass
+    if isinstance(summ, dict) and summ.get("status") == "RUNNING" and liveness(d, summ) == "RUNNING":
+        raise ParamError(f"--resume {run_dir}: the run is still running (pid {summ.get('runner_pid') or summ.get('pid')})")
+    return params, rec_profile, dict(rec.get("run_options") or {})
+
+
+def _check_ckpt_every(v) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ParamError(f"--ckpt-every = {v!r} is not allowed: expected an integer >= 0 (0 = off)")
+    return v
+
+
+class _IPCKernel:
+    "Kernel transport over unix sockets in a private 0700 folder (no TCP port, so no unencrypted-TCP warning)."
+    def __enter__(self):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="cl-ipc-")
+        from traitlets.config import Config as _TC
+        self.config = _TC({"KernelManager": {"transport": "ipc", "ip": os.path.join(self.dir, "k")}})
+        return self
+    def __exit__(self, *a):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_experiment(name: str, overrides: dict | None = None, profile: str | None = "quick", out=None,
+                   progress: bool = True, kernel_name: str | None = None, root=None, ckpt_every: int = 0,
+                   resume=None) -> RunResult:
+    """Check parameters, execute the template into a fresh run directory and return the outcome.
+    `ckpt_every` > 0 makes every Trainer of the run checkpoint every that many steps (`ckpt/<tags>.pt`);
+    `resume` = a run directory of a stopped run of this experiment: it is executed again in place with its
+    recorded parameters, and every Trainer continues from its checkpoint (a finished one is not retrained)."""
     import papermill
     from cinder_lit.spec import run_record
     exp = get_experiment(name, root)
-    params = resolve_params(exp, overrides, profile)  # raises before any work
-    run_dir, note = fresh_run_dir(name, out)
+    ckpt_every = _check_ckpt_every(ckpt_every)
+    if resume:
+        if out: raise ParamError("--resume and --out exclude each other (a resumed run stays in its directory)")
+        params, profile, opts = resume_params(exp, resume, overrides, profile)
+        run_dir = Path(resume).expanduser().resolve(); note = ""
+        opts = {"ckpt_every": ckpt_every or int(opts.get("ckpt_every") or 0), "resume": True,
+                "resumes": int(opts.get("resumes") or 0) + 1}
+    else:
+        profile = profile or "quick"
+        params = resolve_params(exp, overrides, profile)  # raises before any work
+        run_dir, note = fresh_run_dir(name, out)
+        opts = {"ckpt_every": ckpt_every, "resume": False} if ckpt_every else {}
     if note: _say(note, sys.stderr)
     run_dir.mkdir(parents=True, exist_ok=True); (run_dir / "figures").mkdir(exist_ok=True)
-    atomic_write_json(run_dir / "params.json", run_record(name, params, profile))
+    rec = run_record(name, params, profile)
+    if opts: rec["run_options"] = opts     # not part of the config: params.json["params"] stays the identity
+    atomic_write_json(run_dir / "params.json", rec)
     atomic_write_json(run_dir / "summary.json", {"experiment": name, "status": "RUNNING", "profile": profile,
                                                  "runner_pid": os.getpid(), "host": platform.node(),
                                                  "started": _dt.datetime.now().isoformat(timespec="seconds")})
@@ -324,9 +386,10 @@ def run_experiment(name: str, overrides: dict | None = None, profile: str = "qui
         except ValueError: pass          # not the main thread: leave signals alone
     os.environ["CINDER_LIT_RUNNER_PID"] = str(os.getpid())
     try:
-        papermill.execute_notebook(str(exp.path), _AtomicHandler.prefix + str(nb_path),
-                                   parameters=dict(params, out_dir=str(run_dir)), progress_bar=progress,
-                                   cwd=str(run_dir), kernel_name=kernel_name)
+        with _IPCKernel() as ipc:
+            papermill.execute_notebook(str(exp.path), _AtomicHandler.prefix + str(nb_path),
+                                       parameters=dict(params, out_dir=str(run_dir)), progress_bar=progress,
+                                       cwd=str(run_dir), kernel_name=kernel_name, config=ipc.config)
     except papermill.PapermillExecutionError as e:
         err = f"{e.ename}: {e.evalue}".strip()
     except (Interrupted, KeyboardInterrupt) as e:
@@ -515,9 +578,11 @@ def main(argv=None) -> int:
     r = sub.add_parser("run", help="run an experiment through papermill")
     r.add_argument("name")
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), default=[])
-    r.add_argument("--profile", default="quick")
+    r.add_argument("--profile", default=None, help="quick (default), replicate or full")
     r.add_argument("--out", default=None, help="run directory (default reports/NAME/<run-id>)")
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--ckpt-every", type=int, default=0, metavar="N", help="checkpoint every Trainer every N steps (0 = off)")
+    r.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped run in its directory from its checkpoints")
     s = sub.add_parser("show", help="an experiment's parameters and profiles"); s.add_argument("name")
     cl = sub.add_parser("claims", help="the claims ledger: every seed claim judged from the latest runs")
     cl.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -563,7 +628,8 @@ def main(argv=None) -> int:
         if a.cmd == "run":
             dup = [k for k, _ in a.param if [kk for kk, _ in a.param].count(k) > 1]
             if dup: raise ParamError(f"parameter {dup[0]!r} given more than once")
-            res = run_experiment(a.name, dict(a.param), a.profile, a.out, progress=not a.no_progress)
+            res = run_experiment(a.name, dict(a.param), a.profile, a.out, progress=not a.no_progress,
+                                 ckpt_every=a.ckpt_every, resume=a.resume)
             return _report(res)
         if a.cmd == "tour":
             exps = [e for e in list_experiments().values() if e.tour]

@@ -291,7 +291,9 @@ def run_spec(name: str, ns: dict | None = None, out_dir: str | None = None, **ov
     run = start_run(name, out_dir or "")
     params = dataclasses.asdict(cfg)
     prev = read_json(run.dir / "params.json") if (run.dir / "params.json").exists() else {}
-    atomic_write_json(run.dir / "params.json", run_record(name, params, prev.get("profile", "quick")))
+    rec = run_record(name, params, prev.get("profile", "quick"))
+    if prev.get("run_options"): rec["run_options"] = prev["run_options"]   # --ckpt-every / --resume of the runner
+    atomic_write_json(run.dir / "params.json", rec)
     run.update(pid=os.getpid(), runner_pid=os.environ.get("CINDER_LIT_RUNNER_PID"))
     status = "OK"
     try:

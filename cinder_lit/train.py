@@ -27,7 +27,7 @@ from .core import (Config, Diverged, DivergenceGuard, Run, atomic_torch_save, au
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'MultiOptimizer', 'make_optimizer', 'StepContext', 'backprop', 'to_device',
-           'init_distributed', 'TrainResult', 'Trainer', 'TinyLM']
+           'init_distributed', 'ckpt_slug', 'TrainResult', 'Trainer', 'TinyLM']
 
 # %% ../nbs/03_train.ipynb #a0432926
 @dataclass
@@ -181,19 +181,42 @@ def _all_reduce_mean_(tensors, world):
 
 # %% ../nbs/03_train.ipynb #a66877bc
 def _rng_state():
+    "Every global RNG: torch CPU (and CUDA when present), NumPy's legacy global state, Python's `random`."
     np_state = np.random.get_state()
-    st = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
-          "python_pos": random.getstate()[2],
-          "numpy": torch.from_numpy(np_state[1].astype(np.int64)), "numpy_pos": int(np_state[2])}
+    py = random.getstate()   # (version, 624 words + position, cached gauss or None)
+    st = {"torch": torch.get_rng_state(), "python": list(py[1]), "python_gauss": py[2],
+          "numpy": torch.from_numpy(np_state[1].astype(np.int64)), "numpy_pos": int(np_state[2]),
+          "numpy_has_gauss": int(np_state[3]), "numpy_gauss": float(np_state[4])}
     if torch.cuda.is_available(): st["cuda"] = torch.cuda.get_rng_state_all()
     return st
 
 
 def _set_rng_state(st):
     torch.set_rng_state(st["torch"])
-    random.setstate((3, tuple(st["python"]), st["python_pos"]))
-    np.random.set_state(("MT19937", st["numpy"].numpy().astype(np.uint32), st["numpy_pos"], 0, 0.0))
+    random.setstate((3, tuple(st["python"]), st.get("python_gauss", st.get("python_pos"))))
+    np.random.set_state(("MT19937", st["numpy"].numpy().astype(np.uint32), st["numpy_pos"],
+                         st.get("numpy_has_gauss", 0), st.get("numpy_gauss", 0.0)))
     if "cuda" in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st["cuda"])
+
+
+def _plain(d: dict) -> dict:
+    "A metrics row with plain Python values only (what weights-only unpickling accepts)."
+    out = {}
+    for k, v in d.items():
+        if torch.is_tensor(v) and v.numel() == 1: v = v.item()
+        if isinstance(v, (bool, np.bool_)): out[str(k)] = bool(v)
+        elif isinstance(v, (int, np.integer)): out[str(k)] = int(v)
+        elif isinstance(v, (float, np.floating)): out[str(k)] = float(v)
+        elif v is None or isinstance(v, str): out[str(k)] = v
+    return out
+
+
+def ckpt_slug(tags: dict, desc: str = "train") -> str:
+    "A file-name part from a Trainer's tags (`arm=k2_seed=3`), or its `desc` when it has none."
+    import re
+    s = "_".join(f"{k}={v}" for k, v in tags.items()) if tags else desc
+    s = re.sub(r"[^A-Za-z0-9=+.-]+", "_", str(s)).strip("._") or "train"
+    return s[:120]
 
 
 def _count_tokens(batch) -> int:
@@ -219,7 +242,7 @@ class Trainer:
     def __init__(self, model: nn.Module, batch_fn: Callable[[int], Any], step_fn: Callable, cfg: TrainConfig,
                  run: Run | None = None, eval_fn: Callable | None = None, hooks: Sequence = (),
                  optimizer: torch.optim.Optimizer | None = None, ckpt_path=None, desc: str = "train",
-                 tags: dict | None = None):
+                 tags: dict | None = None, scheduler=None):
         self.cfg = cfg
         self.rank, self.world = init_distributed()
         self.device = get_device(cfg.device)
@@ -232,31 +255,57 @@ class Trainer:
         self.run, self.hooks, self.desc = run, list(hooks), desc
         self.tags = dict(tags or {})   # e.g. {"arm": "k=2", "seed": 3}: added to every metrics record
         self.opt = optimizer or make_optimizer(self.model, cfg)
+        self.scheduler = scheduler   # a torch LR scheduler owns the learning rate when given (stepped once per step)
         self.base_lrs = [g["lr"] for g in self.opt.param_groups]
         self.guard = DivergenceGuard(cfg.max_loss, cfg.blowup_factor)
-        self.ckpt_path = Path(ckpt_path) if ckpt_path else (run.dir / "checkpoint.pt" if run else None)
+        # checkpoints: cfg.ckpt_every, else the run's (`cinder-lit run --ckpt-every N`); one file per Trainer in
+        # the run directory, keyed by its tags, so every arm/seed of an experiment resumes on its own
+        self.ckpt_every = cfg.ckpt_every or int(getattr(run, "ckpt_every", 0) or 0)
+        self.resume = bool(getattr(run, "resume", False))
+        if ckpt_path: self.ckpt_path = Path(ckpt_path)
+        elif run is not None and hasattr(run, "checkpoint_path"): self.ckpt_path = run.checkpoint_path(ckpt_slug(self.tags, desc))
+        else: self.ckpt_path = run.dir / "checkpoint.pt" if run is not None else None
         self.step = 0
         self.history: list[dict] = []
+        self._pending_hooks, self._done = None, None
 
     # -- checkpoints
-    def state_dict(self):
-        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
-                "guard": self.guard.state_dict(), "rng": _rng_state()}
+    def state_dict(self, finished: dict | None = None):
+        "Model, optimizer, scheduler, guard, RNG states, step, history (+ stateful hooks/step function, and the outcome once finished)."
+        sd = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
+              "guard": self.guard.state_dict(), "rng": _rng_state(), "history": [_plain(h) for h in self.history],
+              "hooks": [h.state_dict() if hasattr(h, "state_dict") else None for h in self.hooks]}
+        if self.scheduler is not None: sd["scheduler"] = self.scheduler.state_dict()
+        if hasattr(self.step_fn, "state_dict"): sd["step_fn"] = self.step_fn.state_dict()
+        if finished is not None: sd["finished"] = finished   # {"status": ..., "last": {...}}
+        return sd
 
-    def save(self, path=None):
+    def save(self, path=None, finished: dict | None = None):
         path = Path(path or self.ckpt_path)
-        atomic_torch_save(self.state_dict(), path)
+        if self.rank != 0: return path          # one writer; every rank reads the same file on resume
+        atomic_torch_save(self.state_dict(finished), path)
         if self.run: self.run.event(self.step, "checkpoint", str(path.name))
         return path
 
     def load(self, path=None) -> bool:
+        "Restore a checkpoint (weights-only unpickling); False when there is none."
         path = Path(path or self.ckpt_path)
         if not path.exists(): return False
         sd = torch.load(path, map_location=self.device, weights_only=True)
         self.model.load_state_dict(sd["model"]); self.opt.load_state_dict(sd["optimizer"])
+        if self.scheduler is not None and "scheduler" in sd: self.scheduler.load_state_dict(sd["scheduler"])
+        if hasattr(self.step_fn, "load_state_dict") and "step_fn" in sd: self.step_fn.load_state_dict(sd["step_fn"])
         self.step = int(sd["step"]); self.guard.load_state_dict(sd["guard"]); _set_rng_state(sd["rng"])
-        if self.run: self.run.event(self.step, "resume", f"from {path.name}")
+        self.history = [dict(h) for h in sd.get("history", [])]
+        self._pending_hooks = sd.get("hooks")   # applied after on_train_start (which may reset a hook)
+        self._done = sd.get("finished")
+        if self.run: self.run.event(self.step, "resume", f"from {path.name}" + (" (finished: not retrained)" if self._done else ""))
         return True
+
+    def _restore_hooks(self):
+        for h, st in zip(self.hooks, self._pending_hooks or []):
+            if st is not None and hasattr(h, "load_state_dict"): h.load_state_dict(st)
+        self._pending_hooks = None
 
     def _call_hooks(self, name, *a):
         for h in self.hooks:
@@ -264,6 +313,8 @@ class Trainer:
             if f is not None: f(self, *a)
 
     def _set_lr(self, step):
+        if self.scheduler is not None:   # the scheduler owns the rate: report it relative to the first group's base
+            return self.opt.param_groups[0]["lr"] / self.base_lrs[0] if self.base_lrs[0] else 1.0
         f = lr_factor(self.cfg, step)
         for g, b in zip(self.opt.param_groups, self.base_lrs): g["lr"] = b * f
         return f
@@ -291,17 +342,24 @@ class Trainer:
         agg["lr"] = self.base_lrs[0] * lr_f
         self.guard.check(step, loss=agg.get("loss"), grad_norm=agg["grad_norm"])
         self.opt.step()
+        if self.scheduler is not None: self.scheduler.step()
         return agg
 
     def fit(self, resume: bool = False) -> TrainResult:
-        "Train to `cfg.steps`; with `resume`, continue from the checkpoint if there is one."
+        """Train to `cfg.steps`; with `resume` (or a run opened with `resume`), continue from the checkpoint if there
+        is one. A checkpoint that says its training finished is not trained again: its outcome is returned."""
         cfg = self.cfg
-        if self.rank != 0: self.ckpt_path = None
+        resume = resume or self.resume
         if resume and self.ckpt_path is not None and self.load():
             start = self.step + 1
         else:
             seed_everything(cfg.seed); start = 0
         self._call_hooks("on_train_start")
+        self._restore_hooks()
+        if self._done is not None and start >= cfg.steps:
+            done, self._done = self._done, None
+            self._call_hooks("on_train_end")
+            return TrainResult(str(done.get("status", "OK")), self.step, self.history, dict(done.get("last") or {}))
         if self.run: self.run.event(start, "start", f"steps {start}..{cfg.steps - 1}")
         status, m = "OK", {}
         try:
@@ -326,7 +384,7 @@ class Trainer:
                     self.history.append(dict(m))
                     if self.run: self.run.log(step, **self.tags, **{k: v for k, v in m.items() if k != "step"})
                 if self.run: self.run.heartbeat.beat(step, tokens=int(m.get("tokens", 0)), **self.tags)
-                if cfg.ckpt_every and (step + 1) % cfg.ckpt_every == 0 and self.ckpt_path: self.save()
+                if self.ckpt_every and (step + 1) % self.ckpt_every == 0 and self.ckpt_path: self.save()
             if self.eval_fn:
                 ev = self._eval(); m.update(ev)
                 if self.history and self.history[-1].get("step") == self.step:
@@ -334,10 +392,11 @@ class Trainer:
                 else:
                     self.history.append(dict(m, step=self.step))
                 if self.run: self.run.log(self.step, **self.tags, **ev)
-            if self.ckpt_path and cfg.ckpt_every: self.save()
+            if self.ckpt_path and self.ckpt_every: self.save(finished={"status": "OK", "last": _plain(m)})
         except Diverged as e:
             status = e.status
             if self.run: self.run.metrics.write(kind="event", step=e.step, event="aborted", msg=e.status, **self.tags)
+            if self.ckpt_path and self.ckpt_every: self.save(finished={"status": status, "last": _plain(m)})
         return status, m
 
     @torch.no_grad()
