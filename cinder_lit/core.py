@@ -27,10 +27,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PALETTE', 'ConfigError', 'Config', 'seed_everything', 'get_device', 'bf16_supported', 'resolve_precision', 'autocast',
-           'atomic_write_bytes', 'atomic_write_text', 'to_jsonable', 'atomic_write_json', 'atomic_torch_save',
-           'read_json', 'NDJSONWriter', 'read_ndjson', 'Heartbeat', 'Diverged', 'DivergenceGuard', 'find_project_root',
-           'reports_root', 'new_run_id', 'make_run_dir', 'Run', 'start_run', 'progress', 'set_theme']
+__all__ = ['PALETTE', 'ConfigError', 'valid_name', 'Config', 'cache_root', 'setup_cache_env', 'seed_everything', 'get_device',
+           'bf16_supported', 'resolve_precision', 'autocast', 'atomic_write_bytes', 'atomic_write_text', 'to_jsonable',
+           'atomic_write_json', 'atomic_torch_save', 'read_json', 'NDJSONWriter', 'read_ndjson', 'Heartbeat',
+           'Diverged', 'DivergenceGuard', 'find_project_root', 'reports_root', 'new_run_id', 'make_run_dir', 'Run',
+           'start_run', 'progress', 'set_theme']
 
 # %% ../nbs/00_core.ipynb #8536aee6
 class ConfigError(ValueError):
@@ -38,6 +39,12 @@ class ConfigError(ValueError):
     def __init__(self, cls: str, field: str, value: Any, allowed: str):
         self.field, self.value, self.allowed = field, value, allowed
         super().__init__(f"{cls}.{field} = {value!r} is not allowed: expected {allowed}")
+
+
+def valid_name(s) -> bool:
+    "True for a safe single path component: `[A-Za-z0-9][A-Za-z0-9_.=+-]*`, at most 128 characters, no `..`."
+    import re
+    return isinstance(s, str) and len(s) <= 128 and ".." not in s and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.=+-]*", s) is not None
 
 
 @dataclasses.dataclass
@@ -67,6 +74,12 @@ class Config:
         if hi is not None and (v > hi or (hi_open and v == hi)):
             self._fail(name, what)
 
+    def check_name(self, name: str, allow_empty: bool = False):
+        "`name` must be usable as one file/folder name part: letters, digits, `_ . = + -`, no `..`, no separator."
+        v = getattr(self, name)
+        if not (isinstance(v, str) and ((allow_empty and v == "") or valid_name(v))):
+            self._fail(name, ("'' or " if allow_empty else "") + "a name of letters, digits and _ . = + - (no path separators, no '..')")
+
     def check_choice(self, name: str, choices: Iterable):
         "`name` must be one of `choices`."
         choices = list(choices)
@@ -88,6 +101,45 @@ class Config:
     def replace(self, **kw):
         "A copy with some fields changed (validated again)."
         return dataclasses.replace(self, **kw)
+
+# %% ../nbs/00_core.ipynb #f334e035
+_THIRD_PARTY_CACHES = (("MPLCONFIGDIR", "matplotlib"), ("TRITON_CACHE_DIR", "triton"), ("HF_HOME", "huggingface"),
+                       ("TORCH_HOME", "torch"), ("IPYTHONDIR", "ipython"), ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
+                       ("XDG_CACHE_HOME", "xdg"))
+
+
+def _writable_dir(d: Path) -> bool:
+    try: Path(d).mkdir(parents=True, exist_ok=True)
+    except OSError: return False
+    return Path(d).is_dir() and os.access(d, os.W_OK | os.X_OK)
+
+
+def cache_root() -> Path:
+    "`$CINDER_LIT_CACHE`, else `<XDG cache or ~/.cache>/cinder_lit`, else `<tmp>/cinderlit-cache-<uid>` (created)."
+    env = os.environ.get("CINDER_LIT_CACHE")
+    if env:
+        d = Path(env).expanduser()
+        if not _writable_dir(d): raise RuntimeError(f"CINDER_LIT_CACHE = {env!r} is not a writable folder")
+        return d
+    home_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cinder_lit"
+    if _writable_dir(home_cache): return home_cache
+    d = Path(tempfile.gettempdir()) / f"cinderlit-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    if not _writable_dir(d): raise RuntimeError(f"no writable cache folder: set CINDER_LIT_CACHE (tried {home_cache}, {d})")
+    return d
+
+
+def setup_cache_env() -> Path | None:
+    "When HOME (or its cache) is not writable, send the third-party caches into `cache_root()`; returns that root or None."
+    home = Path.home()
+    home_cache = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
+    if _writable_dir(home) and _writable_dir(home_cache): return None
+    root = cache_root()
+    for var, sub in _THIRD_PARTY_CACHES:
+        if not os.environ.get(var): os.environ[var] = str(root / sub)
+    return root
+
+
+setup_cache_env()
 
 # %% ../nbs/00_core.ipynb #adb139de
 def seed_everything(seed: int) -> torch.Generator:
@@ -359,8 +411,10 @@ def new_run_id() -> str:
 
 def make_run_dir(experiment: str, run_id: str | None = None, root=None) -> Path:
     "Create `root/<experiment>/<run-id>/figures` and return the run directory."
-    if not experiment or "/" in experiment or experiment.startswith("."):
-        raise ValueError(f"experiment = {experiment!r} is not a valid name")
+    if not valid_name(experiment):
+        raise ValueError(f"experiment = {experiment!r} is not a valid name: letters, digits and _ . = + - (no path separators, no '..')")
+    if run_id is not None and not valid_name(run_id):
+        raise ValueError(f"run_id = {run_id!r} is not a valid name: letters, digits and _ . = + - (no path separators, no '..')")
     d = Path(root or reports_root()) / experiment / (run_id or new_run_id())
     (d / "figures").mkdir(parents=True, exist_ok=True)
     return d

@@ -29,8 +29,8 @@ from .core import atomic_write_bytes, atomic_write_text
 __all__ = ['EOT', 'TEXT_SUFFIXES', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_WORDS', 'read_documents', 'Corpus', 'cache_dir',
            'split_documents', 'default_corpus', 'get_corpus', 'ByteTokenizer', 'BPETokenizer', 'get_tokenizer',
            'write_shard', 'read_shard', 'read_shards', 'bits_per_byte', 'bpb_from_token_nll', 'TokenData',
-           'encode_corpus', 'load_token_data', 'pretokenize', 'lm_batch_fn', 'eval_batches', 'copy_task',
-           'associative_recall', 'needle_haystack', 'sequence_classification', 'multiscale_signal']
+           'encode_corpus', 'check_data_source', 'load_token_data', 'pretokenize', 'lm_batch_fn', 'eval_batches',
+           'copy_task', 'associative_recall', 'needle_haystack', 'sequence_classification', 'multiscale_signal']
 
 # %% ../nbs/01_data.ipynb #5a405f75
 EOT = "<|endoftext|>"
@@ -100,9 +100,9 @@ class Corpus:
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("CINDER_LIT_CACHE", Path.home() / ".cache" / "cinder_lit"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    "cinder_lit's cache folder: `core.cache_root()` (`$CINDER_LIT_CACHE`, `~/.cache/cinder_lit` or a temp-dir fallback)."
+    from cinder_lit.core import cache_root
+    return cache_root()
 
 
 def _stdlib_documents() -> list[str]:
@@ -327,6 +327,7 @@ class TokenData:
 def encode_corpus(corpus: Corpus, tokenizer, max_train_tokens: int | None = None,
                   max_val_tokens: int | None = None) -> TokenData:
     "Encode train/val text (documents joined by blank lines); optional caps keep CPU runs small."
+    max_train_tokens, max_val_tokens = _check_cap("max_train_tokens", max_train_tokens), _check_cap("max_val_tokens", max_val_tokens)
     enc = lambda docs: np.concatenate([tokenizer.encode(d + "\n\n") for d in docs]).astype(np.int64)
     tr, va = enc(corpus.train), enc(corpus.val)
     if max_train_tokens: tr = tr[:max_train_tokens]
@@ -334,10 +335,42 @@ def encode_corpus(corpus: Corpus, tokenizer, max_train_tokens: int | None = None
     return TokenData(tr, va, tokenizer, corpus.name)
 
 
+def check_data_source(source) -> str:
+    """Cheap check of a data source before any work: 'default', an existing text/JSONL file or folder, or `.bin`
+    shards whose headers and sizes are right, with train and val shards. Raises a one-line error naming the file."""
+    if source in ("default", "", None): return "default"
+    if not isinstance(source, str) or "\x00" in source:
+        raise ValueError(f"data source {source!r} is not a path")
+    p = Path(source).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such data file or folder")
+    if p.suffix == ".bin" or (p.is_dir() and any(p.glob("*.bin"))):
+        d = p if p.is_dir() else p.parent
+        for split in ("train", "val"):
+            shards = sorted(d.glob(f"*{split}*.bin"))
+            if not shards: raise FileNotFoundError(f"{d}: no *{split}*.bin shard")
+            for s in shards: read_shard(s)
+    elif p.is_file():
+        with open(p, "rb") as f:
+            head = f.read(4096)
+        if not head.strip(): raise ValueError(f"{p}: the data file is empty")
+    elif not any(x.is_file() for x in p.rglob("*")):
+        raise ValueError(f"{p}: the data folder holds no files")
+    return str(p)
+
+
+def _check_cap(name, v):
+    if v is None: return None
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+        raise ValueError(f"{name} = {v!r} is not allowed: expected an integer >= 0 (0 or None = all)")
+    return int(v)
+
+
 def load_token_data(source: str = "default", tokenizer: str = "bytes", max_train_tokens=None,
                     max_val_tokens=None) -> TokenData:
     """One call for experiments: `source` is 'default', a text/JSONL file or folder, or a folder/glob of
     `.bin` shards (`*train*.bin` / `*val*.bin`, tokenizer JSON beside them)."""
+    max_train_tokens, max_val_tokens = _check_cap("max_train_tokens", max_train_tokens), _check_cap("max_val_tokens", max_val_tokens)
     p = Path(source) if source not in ("default", "", None) else None
     if p is not None and (p.suffix == ".bin" or (p.is_dir() and any(p.glob("*.bin")))):
         d = p if p.is_dir() else p.parent

@@ -191,6 +191,11 @@ def check_value(name: str, val, rule: dict):
         raise ParamError(f"parameter {name!r} = {val!r} is not allowed: expected <= {hi}")
 
 
+def _path_field(cls, name) -> bool:
+    import dataclasses
+    return any(f.name == name and (f.metadata or {}).get("path") for f in dataclasses.fields(cls))
+
+
 def resolve_params(exp: Experiment, overrides: dict | None = None, profile: str = "quick") -> dict:
     """Profile values + command-line overrides, converted and checked; raises `ParamError` (one line).
     With a spec: every parameter (defaults included), validated by the config dataclass."""
@@ -206,6 +211,8 @@ def resolve_params(exp: Experiment, overrides: dict | None = None, profile: str 
                     raise ParamError("parameter 'out_dir' is set by the runner: use --out DIR")
                 try: vals[k] = coerce(sp.config, k, raw)
                 except ValueError as e: raise ParamError(f"{e} ({source})") from None
+                if _path_field(sp.config, k) and isinstance(vals[k], str) and vals[k] not in ("", "default"):
+                    vals[k] = str(Path(vals[k]).expanduser().resolve())   # the kernel runs in the run directory
         try: cfg = sp.config(**vals)
         except (ValueError, TypeError) as e: raise ParamError(str(e)) from None
         import dataclasses

@@ -33,9 +33,10 @@ __all__ = ['EXPERIMENTS', 'SPEC_MODULES', 'param', 'type_name', 'choices_of', 'b
 
 # %% ../nbs/06_spec.ipynb #0b523305
 def param(default, *, lo=None, hi=None, lo_open: bool = False, hi_open: bool = False, choices=None, help: str = "",
-          free_text: bool = False):
+          free_text: bool = False, path: str | None = None):
     "A config field with its bounds/choices in the metadata (lists get a default factory); `free_text` marks a string with no fixed choices."
-    md = {"lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open, "choices": choices, "help": help, "free_text": free_text}
+    md = {"lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open, "choices": choices, "help": help, "free_text": free_text,
+          "path": path}   # path: 'data' (a corpus name or an existing data file/folder) | 'file' ('' or an existing file)
     if isinstance(default, (list, dict, set)):
         d = list(default) if isinstance(default, list) else default
         return field(default_factory=lambda: list(d) if isinstance(d, list) else type(d)(d), metadata=md)
@@ -103,6 +104,14 @@ class ExperimentConfig(Config):
                 self._fail(name, "a finite number" + (f" {what}" if what else ""))
         elif tp is str:
             if not isinstance(x, str): self._fail(name, "a string" + (f" {what}" if what else ""))
+            if "\x00" in x: self._fail(name, "a string without NUL characters")
+            kind = (f.metadata or {}).get("path")
+            if kind == "data":
+                from cinder_lit.data import check_data_source
+                try: check_data_source(x)
+                except (ValueError, FileNotFoundError) as e: self._fail(name, f"'default' or a readable data file/folder ({e})")
+            elif kind == "file" and x and not Path(x).is_file():
+                self._fail(name, "'' or an existing file")
         ch = choices_of(f)
         if ch is not None and x not in ch:
             self._fail(name, "one of " + ", ".join(map(repr, ch)))

@@ -71,6 +71,14 @@ class TrainConfig(Config):
         self.check_choice("precision", ["fp32", "bf16", "fp16", "fp64"])
         if not (isinstance(self.max_loss, (int, float)) and self.max_loss > 0): self._fail("max_loss", "a positive number (inf = off)")
         if not (isinstance(self.blowup_factor, (int, float)) and self.blowup_factor > 1): self._fail("blowup_factor", "a number > 1 (inf = off)")
+        b = self.betas
+        if not (isinstance(b, (tuple, list)) and len(b) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                                       and math.isfinite(x) and 0 <= x < 1 for x in b)):
+            self._fail("betas", "two numbers in [0, 1), e.g. (0.9, 0.95)")
+        self.check_range("heartbeat_s", 0, lo_open=True)
+        if not (isinstance(self.device, str) and (self.device in ("auto", "cpu", "cuda") or
+                                                  (self.device.startswith("cuda:") and self.device[5:].isdigit()))):
+            self._fail("device", "'auto', 'cpu' or 'cuda[:N]'")
 
 
 def lr_factor(cfg: TrainConfig, step: int) -> float:

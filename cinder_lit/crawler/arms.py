@@ -51,6 +51,11 @@ class RunSettings(Config):
 
     def validate(self):
         for f in ["batch_size", "seq_len", "eval_tokens"]: self.check_range(f, 1, integer=True)
+        for f in ["max_train_tokens", "max_val_tokens"]: self.check_range(f, 0, integer=True)
+        self.check_range("slot_lr", 0, lo_open=True)
+        from cinder_lit.data import check_data_source
+        try: check_data_source(self.data)
+        except (ValueError, FileNotFoundError) as e: self._fail("data", f"'default' or a readable data file/folder ({e})")
         self.check_range("eval_stride", 0, integer=True)
         self.check_choice("compressor", ["zstd", "brotli"])
         self.check_choice("tokenizer", ["bytes", "bpe1024", "bpe4096"])

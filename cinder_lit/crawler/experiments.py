@@ -45,7 +45,8 @@ class CrawlerBaseConfig(ExperimentConfig):
     lr: float = param(3e-3, lo=0, lo_open=True, hi=1.0)
     optimizer: str = param("muon", choices=["adamw", "muon", "sgd"])
     tokenizer: str = param("bytes", choices=["bytes", "bpe1024", "bpe4096"])
-    data: str = param("default", help="'default' (embedded corpus), a text file/folder, or a folder of .bin token shards", free_text=True)
+    data: str = param("default", help="'default' (embedded corpus), a text file/folder, or a folder of .bin token shards", free_text=True,
+                      path="data")
     max_train_tokens: int = param(200_000, lo=0, help="0: all")
     max_val_tokens: int = param(10_000, lo=0, help="0: all")
     eval_tokens: int = param(2048, lo=1, help="validation targets scored (the same for every arm)")

@@ -68,6 +68,7 @@ class CrawlerConfig(Config):
         self.check_range("n_flat", 0, integer=True)
         self.check_range("crawler_loops", 0, integer=True)
         self.check_range("mlp_mult", 0, lo_open=True)
+        if int(round(self.mlp_mult * self.d_model)) < 1: self._fail("mlp_mult", f"a value giving an MLP hidden size >= 1 (mlp_mult * d_model = {self.mlp_mult * self.d_model:g})")
         self.check_choice("norm", ["rms", "layer"])
         self.check_range("rope_base", 1, lo_open=True)
         self.check_range("leaky_slope", 0, 1)

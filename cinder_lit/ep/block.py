@@ -107,6 +107,7 @@ class BlockConfig(Config):
         self.check_range("mono_m", 0, lo_open=True)
         self.check_range("spec_rho", 0)
         self.check_range("init_std", 0, lo_open=True)
+        self.check_range("ln_eps", 0, lo_open=True)
 
     @property
     def ff(self): return self.d_ff or 2 * self.d_model

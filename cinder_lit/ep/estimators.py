@@ -51,6 +51,7 @@ class EstimatorConfig(Config):
         self.check_choice("form", ["auto", "energy", "vf"])
         self.check_range("bptt_steps", 1, integer=True)
         self.check_range("implicit_steps", 1, integer=True)
+        self.check_range("implicit_tol", 0, lo_open=True)
         self.check_range("navg", 1, integer=True)
 
     def label(self) -> str:

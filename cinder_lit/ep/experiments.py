@@ -208,7 +208,8 @@ class EPConfig(ExperimentConfig):
 class CheckpointConfig(EPConfig):
     kind: str = param("softmax", choices=BLOCK_KINDS, help="block: softmax | energy | mono")
     ckpt_steps: int = param(15, lo=0, help="BPTT steps that make each seed's checkpoint (ignored when ckpt is set)")
-    ckpt: str = param("", help="path to a saved state dict (the seed's plateau checkpoint at full scale)", free_text=True)
+    ckpt: str = param("", help="path to a saved state dict (the seed's plateau checkpoint at full scale)", free_text=True,
+                      path="file")
     lr: float = param(3e-3, lo=0, lo_open=True, hi=1.0, help="learning rate of the checkpoint run")
     n_resamples: int = param(2, lo=2, help="independent probe batch sets per seed (self-cos needs >= 2)")
 

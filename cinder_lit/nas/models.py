@@ -52,6 +52,7 @@ class ModelConfig(Config):
         self.check_range("n_classes", 0, integer=True)
         if self.n_classes == 1: self._fail("n_classes", "0 (language model) or >= 2")
         self.check_choice("pool", ["mean", "last"])
+        self.check_choice("backend", ["auto", "torch", "triton"])
         self.unit_cfg()  # the unit validates head/width compatibility
 
     def unit_cfg(self):

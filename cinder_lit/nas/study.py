@@ -101,6 +101,11 @@ class StudyConfig(Config):
         self.check_range("rc_noise", 0)
         self.check_choice("sigma_on", ["inputs", "preds"])
         self.check_range("stale_after_s", 1)
+        self.check_range("max_loss", 0, lo_open=True)
+        self.check_name("study_name", allow_empty=True)      # a folder name: study_<name>/
+        st = self.storage
+        if not (isinstance(st, str) and st and "\x00" not in st and (st in ("journal", "sqlite") or "://" in st or st.endswith((".log", ".db")))):
+            self._fail("storage", "'journal', 'sqlite', a .log/.db path or an RDB URL")
         for f in ("d_model", "n_layers", "n_heads", "chunk"):
             _ints(getattr(self, f), f)
         if self.task == "recall" and self.seq_len < 20:
