@@ -61,7 +61,7 @@ def test_spec_field(capsys, no_kernel, exp, field, raw):
 
 # the values the issue found accepted, through the CLI where they are experiment parameters
 @pytest.mark.parametrize("exp,field,raw", [
-    ("hello", "lr", "nan"), ("hello", "lr", "-inf"), ("hello", "seeds", "[-1]"), ("hello", "seeds", "[0, nan]"),
+    ("hello", "lr", "nan"), ("hello", "lr", "-0.5"), ("hello", "seeds", "[-1]"), ("hello", "seeds", "[0, nan]"),
     ("hello", "max_train_tokens", "-5"), ("hello", "steps", "1e400"), ("hello", "d_model", "63"),
     ("crawler_shape", "mlp_mult", "1e-9"), ("crawler_shape", "max_train_tokens", "-5"),
     ("crawler_shape", "n_kv_heads", "3"), ("crawler_shape", "eval_stride", "7"),
@@ -173,7 +173,7 @@ def _shards(d: Path, magic=20240520, version=1, n=10, size_delta=0, splits=("tra
     (lambda d: _shards(d / "s", size_delta=3), "bytes"),
     (lambda d: _shards(d / "s", splits=("train",)), "val"),
     (lambda d: (d / "empty.txt").write_text("") and None or d / "empty.txt", "empty"),
-    (lambda d: (d / "short.bin").write_bytes(b"abc") and None or d / "short.bin", "not a token shard"),
+    (lambda d: (d / "x_train_short.bin").write_bytes(b"abc") and None or d / "x_train_short.bin", "not a token shard"),
     (lambda d: d / "missing.txt", "no such"),
 ])
 def test_bad_data_files(capsys, no_kernel, make, needle):
@@ -223,3 +223,34 @@ def test_study_name_through_cfe_study(cli, env, tmp_path):
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "study_name" in lines[0], r.stderr
     assert not (tmp_path / "st").exists() and not (tmp_path.parent / "x").exists()
+
+
+# ---- a run in a hostile environment: read-only HOME, and what the artifacts look like
+def test_read_only_home_clean_artifacts(cli, env, tmp_path):
+    """HOME is a read-only folder (as root, whom permission bits do not stop, HOME is a plain *file* inside it, so
+    nothing can be created under it either). The run works, writes nothing under HOME, every artifact is 0644 under
+    umask 022, the output has no ipykernel TCP warning, report.ipynb stores no tqdm frames, and the caches went under
+    CINDER_LIT_CACHE-less fallback or the given CINDER_LIT_CACHE."""
+    ro = tmp_path / "ro"; ro.mkdir()
+    home = ro / "home"; home.write_text("")
+    ro.chmod(0o555)
+    e = {k: v for k, v in env.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR",
+                                                   "TRITON_CACHE_DIR", "HF_HOME", "TORCH_HOME")}
+    e.update(HOME=str(home), CINDER_LIT_CACHE=str(tmp_path / "cache"))
+    e.pop("CINDER_LIT_NO_PROGRESS", None)       # progress on: the kernel must still store no bar frames
+    out = tmp_path / "run"
+    try:
+        r = subprocess.run(["sh", "-c", f"umask 022; exec {cli('cinder-lit')} run hello -p steps 3 -p device cpu --out {out}"],
+                           env=e, capture_output=True, text=True, timeout=600)
+    finally:
+        ro.chmod(0o755)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in ro.iterdir()) == ["home"] and home.read_text() == ""
+    assert "without encryption" not in r.stdout + r.stderr
+    assert (tmp_path / "cache" / "matplotlib").is_dir() or (tmp_path / "cache").is_dir()
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files and {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}, {p.name: oct(p.stat().st_mode & 0o777) for p in files}
+    nb = json.loads((out / "report.ipynb").read_text())
+    streams = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    text = "".join("".join(o.get("text", "")) for o in streams)
+    assert "\r" not in text and "it/s" not in text and "without encryption" not in text, text[:500]
