@@ -342,10 +342,16 @@ def _check_ckpt_every(v) -> int:
 
 
 class _IPCKernel:
-    "Kernel transport over unix sockets in a private 0700 folder (no TCP port, so no unencrypted-TCP warning)."
+    """Kernel transport over unix sockets in a private 0700 folder (no TCP port, so no unencrypted-TCP warning).
+    The folder is named after the runner's pid; folders of runners that died (SIGKILL skips `__exit__`) are removed."""
     def __enter__(self):
         import tempfile
-        self.dir = tempfile.mkdtemp(prefix="cl-ipc-")
+        tmp = Path(tempfile.gettempdir())
+        for old in tmp.glob("cl-ipc-*-*"):
+            try: pid = int(old.name.split("-")[2])
+            except (IndexError, ValueError): continue
+            if not _pid_alive(pid): shutil.rmtree(old, ignore_errors=True)
+        self.dir = tempfile.mkdtemp(prefix=f"cl-ipc-{os.getpid()}-")
         from traitlets.config import Config as _TC
         self.config = _TC({"KernelManager": {"transport": "ipc", "ip": os.path.join(self.dir, "k")}})
         return self

@@ -58,6 +58,8 @@ def test_kill_and_resume_is_bit_identical(cli, env, tmp_path):
     r = subprocess.run([cli("cinder-lit"), "run", "hello", "--resume", str(b), "--no-progress"], env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
+    import tempfile
+    assert not list(Path(tempfile.gettempdir()).glob(f"cl-ipc-{p.pid}-*"))   # the killed runner's socket folder is gone
     for c in CKPTS:
         wa, wb = _weights(a, c), _weights(b, c)
         assert wa["step"] == wb["step"] == 59
