@@ -23,6 +23,18 @@ def _events(run_dir: Path) -> list[dict]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    "Every process below `pid` (read from /proc): the kernel runs in its own session, so killpg does not reach it."
+    kids = {}
+    for st in Path("/proc").glob("[0-9]*/stat"):
+        try: kids.setdefault(int(st.read_text().rsplit(")", 1)[1].split()[1]), []).append(int(st.parent.name))
+        except (OSError, ValueError, IndexError): continue
+    out, todo = [], [pid]
+    while todo:
+        for c in kids.get(todo.pop(), []): out.append(c); todo.append(c)
+    return out
+
+
 def _weights(run_dir: Path, name: str) -> dict:
     return torch.load(run_dir / "ckpt" / name, weights_only=True)
 
@@ -41,7 +53,12 @@ def test_kill_and_resume_is_bit_identical(cli, env, tmp_path):
         while time.time() < deadline and p.poll() is None:
             ck = [e for e in _events(b) if e.get("event") == "checkpoint" and "seed=1" in e.get("msg", "") and e["step"] >= 19]
             if ck:
-                os.killpg(p.pid, signal.SIGKILL); killed_after = ck[0]["step"]; break
+                procs = _descendants(p.pid)
+                os.killpg(p.pid, signal.SIGKILL)          # runner and kernel together, at once
+                for c in procs:
+                    try: os.kill(c, signal.SIGKILL)
+                    except ProcessLookupError: pass
+                killed_after = ck[0]["step"]; break
             time.sleep(0.01)
     finally:
         if p.poll() is None:
