@@ -73,7 +73,7 @@ def _env(workdir: Path) -> dict:
 
 def _cmd(storage_args):
     return [str(BIN / "cinder-lit"), "sweep", "hello", "--profile", "quick", "--seeds", str(len(SEEDS)),
-            "-p", "lr", json.dumps(LRS), *TINY, "--workers", "3", "--study", STUDY, "--heartbeat", "1", "--grace", "6",
+            "-p", "lr", json.dumps(LRS), *TINY, "--workers", "3", "--study", STUDY, "--heartbeat", "2", "--grace", "10",
             "--no-progress", *storage_args]
 
 
