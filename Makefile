@@ -30,7 +30,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,gpu]"
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,gpu,scale]"
 	@touch $(STAMP)
 
 install: $(STAMP)

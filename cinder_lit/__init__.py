@@ -41,6 +41,7 @@ Modules:
 - `cinder_lit.runner`: The experiment registry, the papermill runner, the reports index, the docs builder and the `cinder-lit` command line.
 - `cinder_lit.spec`: An experiment is a library object: a config dataclass (the one home of every default, type, bound and choice), a `run(cfg, run)` that returns tidy records, its claims, and a registry the runner, the CLI, the sweep and the claims ledger all read.
 - `cinder_lit.stats`: One place for the statistics that turn runs into verdicts: tidy records, paired bootstrap intervals, divergence as an outcome, and `judge(claim, records)`.
+- `cinder_lit.sweep`: Many runs of one experiment — the cartesian product of listed parameter values × seeds — as the cells of an Optuna study that any number of workers, on this machine or others, work through together; resumable, and ending with the claims verdicts of the pooled runs. `cinder-lit sweep NAME` is its command.
 - `cinder_lit.train`: The one training loop every subsystem uses: the subsystem supplies the model, a batch function and a *step function* that fills the gradients (backprop, EP, BPTT, …); the loop owns the optimizer and schedule, telemetry, the divergence guard, checkpoints with exact resume, and the hooks where Raincatcher probes attach."""
 
 __version__ = "0.0.1"

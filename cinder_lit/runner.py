@@ -585,7 +585,11 @@ def _say(msg, file=sys.stdout): print(msg, file=file, flush=True)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="cinder-lit", description="cinder_lit experiments: list, run, report.")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sweep"]:   # its own parser lives in cinder_lit.sweep (imported only here: it loads optuna)
+        from cinder_lit.sweep import sweep_main
+        return sweep_main(argv[1:])
+    ap = argparse.ArgumentParser(prog="cinder-lit", description="cinder_lit experiments: list, run, sweep, report.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the experiments")
     r = sub.add_parser("run", help="run an experiment through papermill")
@@ -596,6 +600,7 @@ def main(argv=None) -> int:
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--ckpt-every", type=int, default=0, metavar="N", help="checkpoint every Trainer every N steps (0 = off)")
     r.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped run in its directory from its checkpoints")
+    sub.add_parser("sweep", help="grid x seeds of one experiment on an Optuna storage, many workers: cinder-lit sweep NAME --help")
     s = sub.add_parser("show", help="an experiment's parameters and profiles"); s.add_argument("name")
     cl = sub.add_parser("claims", help="the claims ledger: every seed claim judged from the latest runs")
     cl.add_argument("--json", action="store_true", help="print the rows as JSON")
