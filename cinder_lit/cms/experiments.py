@@ -273,7 +273,7 @@ BOUNDARY_CLAIMS = [
           seed_setting="d=32, seq 32",
           note="Tested at the seed's b_theta = 1.2 (fixed in advance): the paired difference of divergence fractions "
                "k=1 minus k=2 must be > 0. The seed's k=1 diverged only at ~9K steps, so a shorter run cannot show it: "
-               "the claim needs the seed's 10K steps. Our model L2-normalises keys/queries (qk_norm) and uses SGD; "
+               "the claim needs the seed's 10K steps. Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
                "b_theta 1.2 is kept even though the boundary may sit elsewhere here (then the claim is contradicted "
                "or inconclusive at this setting, not moved to a b_theta chosen from the results)."),
     Claim(id="cms-boundary-k2", experiment="cms_stability_boundary", metric="diverged", kind="divergence",
