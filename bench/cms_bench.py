@@ -1,95 +1,170 @@
-"""Chunkwise-parallel vs per-token recurrent Delta / Titans memory (cinder_lit.cms), side by side in one process.
+"""CMS speed, side by side in one process: (1) the chunkwise WY form of the Delta / Titans memory against the
+*same recurrence compiled* with TorchScript, with the chunkwise form's achieved GFLOP/s beside a plain
+`torch.matmul`'s on this machine; (2) milliseconds per training step of a CMS model at the seed's scale.
 
-    PYTHONPATH=. python bench/cms_bench.py [--lengths 512,1024,2048,4096,8192] [--d 32] [--chunk 16] [--batch 1]
-                                           [--backward] [--threads 1] [--reps 3] [--device cpu]
+    PYTHONPATH=. python bench/cms_bench.py [--lengths 512,1024,2048,4096,8192] [--batches 1,8] [--d 32] [--chunk 16]
+                                           [--threads 1] [--reps 3] [--steps 40] [--ks 1,2,4] [--profile]
+                                           [--skip-scan] [--skip-train]
 
-Prints, per sequence length, the wall time of the token-by-token reference (`MemoryRule.scan` with
-chunk_size=0) and of the chunkwise WY form (`cms.chunkwise`), and their ratio.
+Part 1. Per (rule, B, L): wall time of the token-by-token recurrence compiled with `torch.jit.script` (the loop
+below, checked equal to `MemoryRule.scan` first), of `cms.chunkwise` (also TorchScript-compiled), their ratio, the
+chunkwise form's matmul FLOPs (counted with `torch.utils.flop_counter.FlopCounterMode`: bmm/mm only, so the
+triangular inverse's few FLOPs are left out) divided by its time, and that GFLOP/s as a fraction of the GFLOP/s of
+one 1024 x 1024 fp32 `torch.matmul` on the same threads (how close the chunkwise form gets to the CPU's
+dense-matmul rate). Forward only, under `torch.no_grad()`; every timed call is warmed up twice, then the best of
+`--reps` is reported.
 
-Method: both forms run in this process on the same inputs and threads. Forward timings run under
-`torch.no_grad()` for both (forward + backward with `--backward`). The chunkwise form is called once before
-timing (TorchScript compiles it on first use and profiles it on the first calls); the best of `--reps` calls is
-reported for it, one call for the recurrence (seconds long, and without warm-up effects; at L = 512 also the
-best of `--reps`). On a CUDA device, if the `fla` package (flash-linear-attention) imports, its
-`chunk_delta_rule` is timed too (alpha = 0 case, our per-row theta replaced by a per-head beta, so it is a speed
-reference, not the same model).
+Part 2. ms per optimizer step (forward + backward + error-buffer routing + plain SGD step, through the
+foundation `Trainer`) of the boundary experiment's model (Delta + MAG) at d = 32, seq 32, batch 4, for each k,
+with the memory scanned token by token (`chunk_size = 0`, the per-token Python loop) and with the chunkwise form
+(`chunk_size = 16` and `32`). Mean over `--steps` steps after 5 warm-up steps. `--profile` prints where a k = 2
+step spends its time (torch.profiler, top ops by self CPU time).
+
+All times are CPU time of this process (`time.process_time`), not wall time: on a shared, oversubscribed machine
+the wall clock measures the other tenants; CPU time measures the work (caches and frequency still vary with the
+load, which is printed with the results).
 """
 import argparse
-import contextlib
+import os
 import time
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
+from cinder_lit.cms.chunkwise import delta_chunkwise, titans_chunkwise
 from cinder_lit.cms.rules import DeltaRule, TitansLMM
 
 
-def inputs(B, L, d, device, dtype=torch.float32, seed=0):
+@torch.jit.script
+def delta_recurrence(M, K, V, Q, A, TH):
+    "Token-by-token gated Delta rule (the same equations as DeltaRule.write/read), for TorchScript."
+    ys = []
+    for t in range(K.shape[1]):
+        k = K[:, t]
+        e = torch.bmm(M, k.unsqueeze(-1)).squeeze(-1) - V[:, t]
+        M = (1 - A[:, t]).unsqueeze(-1) * M - (TH[:, t] * e).unsqueeze(-1) * k.unsqueeze(1)
+        ys.append(torch.bmm(M, Q[:, t].unsqueeze(-1)).squeeze(-1))
+    return torch.stack(ys, 1), M
+
+
+@torch.jit.script
+def titans_recurrence(M, S, K, V, Q, A, TH, ET):
+    "Token-by-token Titans LMM (the same equations as TitansLMM.write/read), for TorchScript."
+    ys = []
+    for t in range(K.shape[1]):
+        k = K[:, t]
+        e = torch.bmm(M, k.unsqueeze(-1)).squeeze(-1) - V[:, t]
+        S = ET[:, t].unsqueeze(-1) * S - (TH[:, t] * e).unsqueeze(-1) * k.unsqueeze(1)
+        M = (1 - A[:, t]).unsqueeze(-1) * M + S
+        ys.append(torch.bmm(M, Q[:, t].unsqueeze(-1)).squeeze(-1))
+    return torch.stack(ys, 1), M
+
+
+def inputs(B, L, d, seed=0):
     g = torch.Generator().manual_seed(seed)
     K = torch.nn.functional.normalize(torch.randn(B, L, d, generator=g), dim=-1)
     V, Q = torch.randn(B, L, d, generator=g), torch.randn(B, L, d, generator=g)
     A = 0.1 * torch.rand(B, L, d, generator=g); TH = torch.rand(B, L, d, generator=g); ET = torch.rand(B, L, d, generator=g)
-    return [x.to(device, dtype) for x in (K, V, Q, A, TH, ET)]
+    return K, V, Q, A, TH, ET
 
 
-def timed(fn, device, reps=1):
-    best = float("inf")
+def best(fn, reps):
+    fn(); fn()
+    out = float("inf")
     for _ in range(reps):
-        if device.type == "cuda": torch.cuda.synchronize()
-        t = time.perf_counter(); fn()
-        if device.type == "cuda": torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t)
-    return best
+        t = time.process_time(); fn(); out = min(out, time.process_time() - t)
+    return out
+
+
+def matmul_gflops(reps, n=1024):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n ** 3 / best(lambda: torch.matmul(a, b), reps) / 1e9
+
+
+def check_equal(d):
+    "The compiled recurrences reproduce MemoryRule.scan (token by token) before anything is timed."
+    K, V, Q, A, TH, ET = inputs(2, 40, d, seed=1)
+    with torch.no_grad():
+        r = DeltaRule(d, d); Y0, st = r.scan(r.init(2), K, V, Q, A, TH)
+        Y1, M1 = delta_recurrence(torch.zeros(2, d, d), K, V, Q, A, TH)
+        assert torch.allclose(Y0, Y1, atol=1e-5) and torch.allclose(st["M"], M1, atol=1e-5)
+        r = TitansLMM(d, d); Y0, st = r.scan(r.init(2), K, V, Q, A, TH, ET)
+        Y1, M1 = titans_recurrence(torch.zeros(2, d, d), torch.zeros(2, d, d), K, V, Q, A, TH, ET)
+        assert torch.allclose(Y0, Y1, atol=1e-5) and torch.allclose(st["M"], M1, atol=1e-5)
+
+
+def part_scan(a):
+    check_equal(a.d)
+    mm = matmul_gflops(a.reps)
+    print(f"\n[1] chunkwise (chunk {a.chunk}) vs TorchScript-compiled recurrence, forward, d={a.d}, threads={a.threads}; "
+          f"torch.matmul 1024^2 fp32: {mm:.1f} GFLOP/s")
+    print(f"{'rule':>7} {'B':>3} {'L':>6} {'compiled rec s':>15} {'chunkwise s':>12} {'speed-up':>9} {'chunk GFLOP/s':>14} {'/ matmul':>9}")
+    for B in [int(x) for x in a.batches.split(",")]:
+        for L in [int(x) for x in a.lengths.split(",")]:
+            K, V, Q, A, TH, ET = inputs(B, L, a.d)
+            Z = torch.zeros(B, a.d, a.d)
+            for name in a.rules.split(","):
+                if name == "delta":
+                    rec = lambda: delta_recurrence(Z, K, V, Q, A, TH)
+                    chk = lambda: delta_chunkwise(Z, K, V, Q, A, TH, a.chunk)
+                else:
+                    rec = lambda: titans_recurrence(Z, Z, K, V, Q, A, TH, ET)
+                    chk = lambda: titans_chunkwise(Z, Z, K, V, Q, A, TH, ET, a.chunk)
+                with torch.no_grad():
+                    tr, tc = best(rec, a.reps), best(chk, a.reps)
+                    fc = FlopCounterMode(display=False)
+                    with fc: chk()
+                gf = fc.get_total_flops() / tc / 1e9
+                print(f"{name:>7} {B:>3} {L:>6} {tr:>15.4f} {tc:>12.4f} {tr / tc:>8.1f}x {gf:>14.2f} {gf / mm:>8.1%}", flush=True)
+
+
+def part_train(a):
+    from cinder_lit.cms.experiments import BoundaryConfig, _cms_cfg, train_signal
+    print(f"\n[2] ms per training step, Delta + MAG, d=32, seq 32, batch 4, plain SGD, threads={a.threads} "
+          f"(mean of {a.steps} steps after 5 warm-up steps)")
+    cfg = BoundaryConfig(d_model=32, seq_len=32, batch=4)
+    ks = [int(x) for x in a.ks.split(",")]
+    print(f"{'k':>3} {'token loop (chunk 0)':>21} {'chunkwise 16':>13} {'chunkwise 32':>13} {'loop / chunk32':>15}")
+    for k in ks:
+        row = {}
+        for cs in (0, 16, 32):
+            cfg.chunk_size = cs
+            mc = _cms_cfg(cfg, k=k, b_theta=0.0, b_theta_step=0.0)
+            train_signal(mc, steps=5, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
+            t = time.process_time()
+            train_signal(mc, steps=a.steps, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
+            row[cs] = 1000 * (time.process_time() - t) / a.steps
+        print(f"{k:>3} {row[0]:>18.1f} ms {row[16]:>10.1f} ms {row[32]:>10.1f} ms {row[0] / row[32]:>14.2f}x", flush=True)
+    if a.profile:
+        from torch.profiler import ProfilerActivity, profile
+        cfg.chunk_size = 32
+        mc = _cms_cfg(cfg, k=2, b_theta=0.0, b_theta_step=0.0)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            train_signal(mc, steps=10, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lengths", default="512,1024,2048,4096,8192")
+    ap.add_argument("--batches", default="1,8")
     ap.add_argument("--d", type=int, default=32)
     ap.add_argument("--chunk", type=int, default=16)
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--backward", action="store_true", help="time forward + backward instead of forward only")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=5, help="timed calls of the chunkwise form (best is reported)")
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--rules", default="delta,titans")
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--ks", default="1,2,4")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--skip-scan", action="store_true")
+    ap.add_argument("--skip-train", action="store_true")
     a = ap.parse_args()
+    os.environ["CINDER_LIT_NO_PROGRESS"] = "1"
     torch.set_num_threads(a.threads)
-    dev = torch.device(a.device)
-    try:
-        from fla.ops.delta_rule import chunk_delta_rule  # noqa
-        has_fla = dev.type == "cuda"
-    except Exception:
-        has_fla = False
-    print(f"device={dev} threads={a.threads} B={a.batch} d={a.d} chunk={a.chunk} {'fwd+bwd' if a.backward else 'fwd'}"
-          f" torch={torch.__version__} fla={'yes' if has_fla else 'no'}")
-    print(f"{'rule':>7} {'L':>6} {'recurrent s':>12} {'chunkwise s':>12} {'ratio':>7}" + (f" {'fla s':>8}" if has_fla else ""))
-    classes = [c for c in (DeltaRule, TitansLMM) if c.name in a.rules.split(",")]
-    grad = contextlib.nullcontext() if a.backward else torch.no_grad()
-    for L in [int(x) for x in a.lengths.split(",")]:
-        for cls in classes:
-            rule = cls(a.d, a.d)
-            ins = inputs(a.batch, L, a.d, dev)
-            if a.backward:
-                for x in ins: x.requires_grad_(True)
-            st = rule.init(a.batch, ins[0].dtype, dev)
-
-            def run(cs):
-                rule.chunk_size = cs
-                with grad:
-                    Y, _ = rule.scan(st, *ins)
-                    if a.backward: Y.sum().backward()
-            run(a.chunk); run(a.chunk)                              # compile + warm up the chunkwise form
-            tr = timed(lambda: run(0), dev, a.reps if L <= 512 else 1)
-            tc = timed(lambda: run(a.chunk), dev, a.reps)
-            line = f"{cls.name:>7} {L:>6} {tr:>12.3f} {tc:>12.4f} {tr / tc:>6.1f}x"
-            if has_fla and cls is DeltaRule:
-                from fla.ops.delta_rule import chunk_delta_rule
-                K, V, Q, _, TH, _ = ins
-                q, k, v = (x[:, :, None].contiguous() for x in (Q, K, V))
-                beta = TH.mean(-1)[:, :, None].contiguous().clamp(max=1.0)
-                tf = timed(lambda: chunk_delta_rule(q, k, v, beta), dev, max(2, a.reps))
-                line += f" {tf:>8.4f}"
-            print(line, flush=True)
+    print(f"torch={torch.__version__} threads={a.threads} cpus={os.cpu_count()} load average={os.getloadavg()}")
+    if not a.skip_scan: part_scan(a)
+    if not a.skip_train: part_train(a)
+    print(f"\nload average at the end={os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -23,14 +23,14 @@ from .model import COMPOSITIONS, CMSConfig, CMSModel, cms_step_fn, signal_batche
 from .rules import RULES
 
 DEGENERATE = ("nan", "exploding_norm", "dead_gates", "constant_output")
-OPTIMIZERS = ("adamw", "sgd", "muon")
+OPTIMIZERS = ("adamw", "sgd", "sgd_momentum", "muon")   # sgd: plain SGD (momentum 0, the seed's)
 
 # %% auto #0
 __all__ = ['DEGENERATE', 'OPTIMIZERS', 'BOUNDARY_TIE_ARM', 'BOUNDARY_CLAIMS', 'BOUNDARY', 'LEVELS_CLAIMS', 'LEVELS',
            'RULES_ALL_ARM', 'RULES_TITANS_ARM', 'RULES_CLAIMS', 'RULES_SPEC', 'output_variation', 'gate_saturation',
-           'label_run', 'train_signal', 'rel_diff_records', 'boundary_arm', 'BoundaryConfig', 'boundary_run',
-           'stable_boundary', 'boundary_summary', 'plot_boundary', 'levels_arm', 'LevelsConfig', 'levels_run',
-           'levels_summary', 'plot_levels', 'RulesConfig', 'rules_run', 'rules_summary', 'plot_rules']
+           'label_run', 'make_cms_optimizer', 'train_signal', 'rel_diff_records', 'boundary_arm', 'BoundaryConfig',
+           'boundary_run', 'stable_boundary', 'boundary_summary', 'plot_boundary', 'levels_arm', 'LevelsConfig',
+           'levels_run', 'levels_summary', 'plot_levels', 'RulesConfig', 'rules_run', 'rules_summary', 'plot_rules']
 
 # %% ../../nbs/35_cms_experiments.ipynb #78cd5e91
 class _Horizons:
@@ -100,6 +100,14 @@ def label_run(status: str, hist, model=None, probe=None, norm_max: float = 1e3) 
     return "ok"
 
 
+def make_cms_optimizer(model, optimizer: str, lr: float):
+    """`sgd` -> plain SGD (momentum 0), the seed's outer optimizer, built here because the foundation `Trainer`'s
+    `sgd` has momentum 0.9 (reachable as `sgd_momentum`); None for the others (the `Trainer` builds them)."""
+    if optimizer not in OPTIMIZERS: raise ValueError(f"optimizer = {optimizer!r} is not allowed: expected one of {OPTIMIZERS}")
+    if optimizer != "sgd": return None
+    return torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=0.0)
+
+
 def train_signal(cfg: CMSConfig, steps: int = 200, lr: float = 0.02, batch: int = 4, seq_len: int = 32, seed: int = 0,
                  optimizer: str = "adamw", grad_clip: float = 0.0, max_loss: float = 1e3, log_every: int = 1,
                  horizons=(), norm_max: float = 1e3, data_periods=(4.0, 64.0), device: str = "cpu", desc: str = "cms",
@@ -111,10 +119,11 @@ def train_signal(cfg: CMSConfig, steps: int = 200, lr: float = 0.02, batch: int 
     bf = signal_batches(batch, seq_len, steps, 4, data_periods, seed=seed)
     probe = signal_batches(batch, seq_len, 1, 4, data_periods, seed=seed + 10_000)(0)
     hz = _Horizons(horizons, probe, norm_max)
-    tc = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, grad_clip=grad_clip, max_loss=max_loss, seed=seed,
-                     device=device, log_every=log_every)
+    tc = TrainConfig(steps=steps, lr=lr, optimizer="sgd" if optimizer == "sgd_momentum" else optimizer,
+                     grad_clip=grad_clip, max_loss=max_loss, seed=seed, device=device, log_every=log_every)
     t0 = time.time()
-    res = Trainer(model, bf, cms_step_fn, tc, run=run, hooks=[hz], desc=desc, tags=tags).fit()
+    res = Trainer(model, bf, cms_step_fn, tc, run=run, hooks=[hz], desc=desc, tags=tags,
+                  optimizer=make_cms_optimizer(model, optimizer, lr)).fit()
     hist = hz.hist
     lab = label_run(res.status, hist, model if res.ok else None, probe if res.ok else None, norm_max)
     for h in hz.horizons:  # horizons past a divergence inherit its label
@@ -191,6 +200,8 @@ class BoundaryConfig(ExperimentConfig):
     rule: str = param("delta", choices=lambda: sorted(RULES))
     composition: str = param("mag", choices=list(COMPOSITIONS))
     b_theta_step: float = param(0.0, lo=-10.0, hi=10.0, help="b_theta of level l = b_theta - l * step (0: k is the only difference)")
+    b_alpha: float = param(3.0, lo=-10.0, hi=10.0, help="forget-gate bias of every level (alpha = sigmoid(-b_alpha); the seed's 3.0)")
+    b_eta: float = param(2.0, lo=-10.0, hi=10.0, help="momentum-gate bias (eta = sigmoid(b_eta); Titans only)")
     qk_norm: bool = param(True, help="L2-normalise memory keys and queries")
     periods: list[int] = param([1, 8, 64, 512], lo=1, help="update period of each level")
     chunk_size: int = param(16, lo=0, help="0: token-by-token; > 0: the exact chunkwise form")
@@ -206,7 +217,7 @@ class BoundaryConfig(ExperimentConfig):
 
 
 def _cms_cfg(cfg, **kw) -> CMSConfig:
-    base = dict(d_model=cfg.d_model, window=min(16, cfg.seq_len), rule=getattr(cfg, "rule", "delta"),
+    base = dict(d_model=cfg.d_model, window=min(16, cfg.seq_len), rule=getattr(cfg, "rule", "delta"), b_alpha=cfg.b_alpha, b_eta=cfg.b_eta,
                 composition=getattr(cfg, "composition", "mag"), periods=",".join(map(str, cfg.periods)), qk_norm=cfg.qk_norm, chunk_size=cfg.chunk_size)
     return CMSConfig(**{**base, **kw})
 
@@ -262,7 +273,7 @@ BOUNDARY_CLAIMS = [
           seed_setting="d=32, seq 32",
           note="Tested at the seed's b_theta = 1.2 (fixed in advance): the paired difference of divergence fractions "
                "k=1 minus k=2 must be > 0. The seed's k=1 diverged only at ~9K steps, so a shorter run cannot show it: "
-               "the claim needs the seed's 10K steps. Our model L2-normalises keys/queries (qk_norm) and uses SGD; "
+               "the claim needs the seed's 10K steps. Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
                "b_theta 1.2 is kept even though the boundary may sit elsewhere here (then the claim is contradicted "
                "or inconclusive at this setting, not moved to a b_theta chosen from the results)."),
     Claim(id="cms-boundary-k2", experiment="cms_stability_boundary", metric="diverged", kind="divergence",
@@ -342,6 +353,8 @@ class LevelsConfig(ExperimentConfig):
     composition: str = param("mag", choices=list(COMPOSITIONS))
     b_theta: float = param(1.0, lo=-10.0, hi=10.0, help="b_theta of level 0")
     b_theta_step: float = param(1.0, lo=-10.0, hi=10.0, help="level l starts at b_theta - l * step")
+    b_alpha: float = param(3.0, lo=-10.0, hi=10.0, help="forget-gate bias of every level (alpha = sigmoid(-b_alpha); the seed's 3.0)")
+    b_eta: float = param(2.0, lo=-10.0, hi=10.0, help="momentum-gate bias (eta = sigmoid(b_eta); Titans only)")
     ks: list[int] = param([1, 2, 4], lo=1, hi=4)
     no_norm: bool = param(True, help="also run every k > 2 without the 1/sqrt(k) output normalisation")
     periods: list[int] = param([1, 8, 64, 512], lo=1)
@@ -447,6 +460,8 @@ class RulesConfig(ExperimentConfig):
     lr: float = param(0.02, lo=0, lo_open=True, hi=10.0)
     optimizer: str = param("sgd", choices=OPTIMIZERS)
     b_theta: float = param(0.0, lo=-10.0, hi=10.0)
+    b_alpha: float = param(3.0, lo=-10.0, hi=10.0, help="forget-gate bias of every level (alpha = sigmoid(-b_alpha); the seed's 3.0)")
+    b_eta: float = param(2.0, lo=-10.0, hi=10.0, help="momentum-gate bias (eta = sigmoid(b_eta); Titans only)")
     periods: list[int] = param([1, 8, 64, 512], lo=1)
     qk_norm: bool = param(True)
     chunk_size: int = param(0, lo=0)

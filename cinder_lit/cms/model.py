@@ -50,6 +50,7 @@ class CMSConfig(Config):
     in_dim: int = 4
     vocab_size: int = 0
     moneta_p: float = 3.0
+    moneta_q: float = 4.0
 
     def validate(self):
         self.check_range("d_model", 1, integer=True)
@@ -66,6 +67,7 @@ class CMSConfig(Config):
         self.check_range("in_dim", 1, integer=True)
         self.check_range("vocab_size", 0, integer=True)
         self.check_range("moneta_p", 2)
+        self.check_range("moneta_q", 2)
 
 # %% ../../nbs/34_cms_model.ipynb #4c6bca0b
 class CMSModel(nn.Module):
@@ -76,7 +78,7 @@ class CMSModel(nn.Module):
         d = cfg.d_model
         self.inp = nn.Embedding(cfg.vocab_size, d) if cfg.vocab_size else nn.Linear(cfg.in_dim, d)
         self.attn = SlidingWindowAttention(d, cfg.n_heads, cfg.window)
-        rule_kw = {"p": cfg.moneta_p} if cfg.rule == "moneta" else {}
+        rule_kw = {"p": cfg.moneta_p, "q": cfg.moneta_q} if cfg.rule == "moneta" else {}
         self.mem = ContinuumMemory(d, cfg.rule, cfg.k, parse_periods(cfg.periods)[:cfg.k],
                                    cfg.normalize_output, cfg.b_alpha, cfg.b_theta, cfg.b_theta_step, cfg.b_eta,
                                    cfg.qk_norm, cfg.chunk_size, **rule_kw)

@@ -121,63 +121,88 @@ class HebbianRule(MemoryRule):
     def read(self, state, q): return torch.einsum("bij,bj->bi", state["M"], q)
 
 # %% ../../nbs/31_cms_rules.ipynb #102c689a
+def _gelu_grad(h):
+    "d/dh of the exact (erf) GELU: Phi(h) + h phi(h)."
+    return 0.5 * (1 + torch.erf(h / math.sqrt(2))) + h * torch.exp(-0.5 * h * h) / math.sqrt(2 * math.pi)
+
+
 class Moneta(MemoryRule):
-    "2-layer MLP memory W2 tanh(W1 k), one gated gradient step per token on (1/p)||W2 tanh(W1 k) - v||_p^p."
+    "MIRAS Moneta: residual 2-layer GELU MLP memory, l_p attentional bias, l_q retention (A accumulates, W = A/||A||_q^(q-2))."
     name = "moneta"
 
-    def __init__(self, dk: int, dv: int, hidden: int | None = None, p: float = 3.0):
+    def __init__(self, dk: int, dv: int, hidden: int | None = None, p: float = 3.0, q: float = 4.0, eps: float = 1e-6):
         super().__init__(dk, dv)
+        if dk != dv: raise ValueError(f"Moneta needs dk == dv (got dk = {dk}, dv = {dv}): its MLP memory has a residual connection")
         if p < 2: raise ValueError(f"p = {p!r} is not allowed: expected p >= 2 (the l_p bias must be differentiable)")
-        self.h, self.p = hidden or dk, float(p)
+        if q < 2: raise ValueError(f"q = {q!r} is not allowed: expected q >= 2 (the l_q retention)")
+        self.h, self.p, self.q, self.eps = hidden or dk, float(p), float(q), eps
         g = torch.Generator().manual_seed(1234)
         self.W1_0 = nn.Parameter(torch.randn(self.h, dk, generator=g) / math.sqrt(dk))
         self.W2_0 = nn.Parameter(torch.randn(dv, self.h, generator=g) / math.sqrt(self.h) * 0.1)
 
-    def init(self, batch, dtype=torch.float32, device=None):
-        return {"W1": self.W1_0.to(dtype).expand(batch, -1, -1), "W2": self.W2_0.to(dtype).expand(batch, -1, -1)}
+    def lq(self, A):
+        "The l_q retention map W = A / ||A||_q^(q-2), the norm over all entries of each matrix of the batch."
+        if self.q == 2: return A
+        return A / (A.abs().pow(self.q).sum((-2, -1), keepdim=True).pow((self.q - 2) / self.q) + self.eps)
 
-    def inner_grads(self, state, k, v):
-        "Analytic gradients of the l_p bias w.r.t. W1 and W2 (checked against autograd below)."
-        W1, W2 = state["W1"], state["W2"]
-        a = torch.tanh(torch.einsum("bhj,bj->bh", W1, k))
-        r = torch.einsum("bih,bh->bi", W2, a) - v
-        g = r * r.abs() ** (self.p - 2) if self.p != 2 else r
+    def _acc(self, W):
+        "An accumulator A whose l_q image is W (q = 3: W itself, the map is scale-free)."
+        if self.q in (2.0, 3.0): return W
+        w = W.abs().pow(self.q).sum().pow(1 / self.q)
+        return W * w ** ((self.q - 2) / (3 - self.q))
+
+    def init(self, batch, dtype=torch.float32, device=None):
+        return {"A1": self._acc(self.W1_0.to(dtype)).expand(batch, -1, -1),
+                "A2": self._acc(self.W2_0.to(dtype)).expand(batch, -1, -1)}
+
+    def weights(self, state): return self.lq(state["A1"]), self.lq(state["A2"])
+
+    def mlp(self, W1, W2, x):
+        "(pre-activation h, activation a, output x + W2 gelu(W1 x))."
+        h = torch.einsum("bhj,bj->bh", W1, x)
+        a = F.gelu(h)
+        return h, a, x + torch.einsum("bih,bh->bi", W2, a)
+
+    def inner_grads(self, W1, W2, k, v):
+        "Analytic gradients of ||M(k) - v||_p^p w.r.t. W1 and W2 (checked against autograd below)."
+        h, a, out = self.mlp(W1, W2, k)
+        r = out - v
+        g = self.p * (r * r.abs() ** (self.p - 2) if self.p != 2 else r)
         gW2 = g[:, :, None] * a[:, None, :]
-        gh = torch.einsum("bih,bi->bh", W2, g) * (1 - a * a)
-        gW1 = gh[:, :, None] * k[:, None, :]
-        return gW1, gW2
+        gh = torch.einsum("bih,bi->bh", W2, g) * _gelu_grad(h)
+        return gh[:, :, None] * k[:, None, :], gW2
 
     def write(self, state, k, v, alpha, theta, eta=None):
-        gW1, gW2 = self.inner_grads(state, k, v)
+        gW1, gW2 = self.inner_grads(*self.weights(state), k, v)
         am, tm = alpha.mean(-1)[:, None, None], theta.mean(-1)[:, None, None]
-        return {"W1": (1 - am) * state["W1"] - tm * gW1, "W2": (1 - _row(alpha)) * state["W2"] - _row(theta) * gW2}
+        return {"A1": (1 - am) * state["A1"] - tm * gW1, "A2": (1 - _row(alpha)) * state["A2"] - _row(theta) * gW2}
 
-    def read(self, state, q):
-        return torch.einsum("bih,bh->bi", state["W2"], torch.tanh(torch.einsum("bhj,bj->bh", state["W1"], q)))
+    def read(self, state, q): return self.mlp(*self.weights(state), q)[2]
 
 # %% ../../nbs/31_cms_rules.ipynb #1105e6e4
 class LatticeOSR(MemoryRule):
-    "m = dk unit memory slots; each is stepped only along the part of the residual orthogonal to it, then renormalised."
+    "Lattice OSR: m = d unit slots; slot i moves by the part of theta_i sigma(s_i.k) v orthogonal to it, renormalised; softmax read."
     name = "lattice"
     uses_alpha = False
 
-    def __init__(self, dk: int, dv: int, eps: float = 1e-6):
+    def __init__(self, dk: int, dv: int, eps: float = 1e-12):
         super().__init__(dk, dv)
-        if dk != dv: raise ValueError(f"LatticeOSR needs dk == dv (got dk = {dk}, dv = {dv}): theta indexes the slots")
+        if dk != dv: raise ValueError(f"LatticeOSR needs dk == dv (got dk = {dk}, dv = {dv}): slots are scored by k and written with v")
         self.eps = eps
 
     def init(self, batch, dtype=torch.float32, device=None):
         return {"S": torch.eye(self.dv, self.dk, dtype=dtype, device=device).expand(batch, -1, -1).clone()}
 
     def write(self, state, k, v, alpha=None, theta=None, eta=None):
-        S = state["S"]                                        # [B, dv, m], columns are slots
-        r = v - torch.einsum("bim,bm->bi", S, k)              # reconstruction residual
-        proj = torch.einsum("bim,bi->bm", S, r)               # s_i . r
-        P = r[:, :, None] - S * proj[:, None, :]              # (I - s_i s_i^T) r, one column per slot
-        U = S + (theta * k)[:, None, :] * P
-        return {"S": U / (U.norm(dim=1, keepdim=True) + self.eps)}
+        S = state["S"]                                                  # [B, m, d], rows are slots
+        gate = torch.sigmoid(torch.einsum("bmd,bd->bm", S, k))          # state- and input-dependent gate
+        D = (theta * gate)[:, :, None] * v[:, None, :]                  # Delta_i = theta_i sigma(s_i.k) v
+        U = S + D - (D * S).sum(-1, keepdim=True) * S                   # s_i + (I - s_i s_i^T) Delta_i
+        return {"S": U / (U.norm(dim=-1, keepdim=True) + self.eps)}
 
-    def read(self, state, q): return torch.einsum("bim,bm->bi", state["S"], q)
+    def read(self, state, q):
+        S = state["S"]
+        return torch.einsum("bm,bmd->bd", torch.softmax(torch.einsum("bmd,bd->bm", S, q), -1), S)
 
 # %% ../../nbs/31_cms_rules.ipynb #39c4014d
 RULES = {"delta": DeltaRule, "titans": TitansLMM, "hebbian": HebbianRule, "moneta": Moneta, "lattice": LatticeOSR}

@@ -45,16 +45,16 @@ def swa_reference(q, k, v, window: int, scale: float | None = None):
 if HAS_TRITON:
     @triton.jit
     def _swa_fwd_kernel(Q, K, V, O, LSE, L, D, window, scale,
-                        BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr):
+                        BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr, ACC: tl.constexpr):
         pid_m = tl.program_id(0); bh = tl.program_id(1)
-        base = bh * L * D
+        base = bh.to(tl.int64) * L * D        # int64: B*H*L*D may exceed 2^31
         offs_m = pid_m * BM + tl.arange(0, BM)
         offs_d = tl.arange(0, BD)
         m_mask = offs_m < L; d_mask = offs_d < D
         q = tl.load(Q + base + offs_m[:, None] * D + offs_d[None, :], mask=m_mask[:, None] & d_mask[None, :], other=0.0)
-        m_i = tl.full([BM], float("-inf"), tl.float32)
-        l_i = tl.zeros([BM], tl.float32)
-        acc = tl.zeros([BM, BD], tl.float32)
+        m_i = tl.full([BM], float("-inf"), ACC)
+        l_i = tl.zeros([BM], ACC)
+        acc = tl.zeros([BM, BD], ACC)
         lo = tl.maximum(pid_m * BM - window + 1, 0)
         lo = (lo // BN) * BN
         hi = tl.minimum(pid_m * BM + BM, L)
@@ -63,7 +63,7 @@ if HAS_TRITON:
             n_mask = offs_n < L
             kk = tl.load(K + base + offs_n[:, None] * D + offs_d[None, :], mask=n_mask[:, None] & d_mask[None, :], other=0.0)
             vv = tl.load(V + base + offs_n[:, None] * D + offs_d[None, :], mask=n_mask[:, None] & d_mask[None, :], other=0.0)
-            s = tl.dot(q, tl.trans(kk)) * scale
+            s = tl.dot(q, tl.trans(kk), input_precision="ieee") * scale
             ok = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] > offs_m[:, None] - window) & n_mask[None, :]
             s = tl.where(ok, s, float("-inf"))
             m_new = tl.maximum(m_i, tl.max(s, 1))
@@ -71,27 +71,27 @@ if HAS_TRITON:
             p = tl.exp(s - m_safe[:, None])
             corr = tl.exp(m_i - m_safe)
             l_i = l_i * corr + tl.sum(p, 1)
-            acc = acc * corr[:, None] + tl.dot(p, vv)
+            acc = acc * corr[:, None] + tl.dot(p, vv, input_precision="ieee")
             m_i = m_new
         l_safe = tl.where(l_i == 0.0, 1.0, l_i)
         acc = acc / l_safe[:, None]
         tl.store(O + base + offs_m[:, None] * D + offs_d[None, :], acc, mask=m_mask[:, None] & d_mask[None, :])
-        tl.store(LSE + bh * L + offs_m, m_i + tl.log(l_safe), mask=m_mask)
+        tl.store(LSE + bh.to(tl.int64) * L + offs_m, m_i + tl.log(l_safe), mask=m_mask)
 
     @triton.jit
     def _swa_bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, L, D, window, scale,
-                           BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr):
+                           BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr, ACC: tl.constexpr):
         pid_m = tl.program_id(0); bh = tl.program_id(1)
-        base = bh * L * D
+        base = bh.to(tl.int64) * L * D        # int64: B*H*L*D may exceed 2^31
         offs_m = pid_m * BM + tl.arange(0, BM)
         offs_d = tl.arange(0, BD)
         m_mask = offs_m < L; d_mask = offs_d < D
         md = m_mask[:, None] & d_mask[None, :]
         q = tl.load(Q + base + offs_m[:, None] * D + offs_d[None, :], mask=md, other=0.0)
         do = tl.load(DO + base + offs_m[:, None] * D + offs_d[None, :], mask=md, other=0.0)
-        lse = tl.load(LSE + bh * L + offs_m, mask=m_mask, other=0.0)
-        delta = tl.load(DELTA + bh * L + offs_m, mask=m_mask, other=0.0)
-        dq = tl.zeros([BM, BD], tl.float32)
+        lse = tl.load(LSE + bh.to(tl.int64) * L + offs_m, mask=m_mask, other=0.0)
+        delta = tl.load(DELTA + bh.to(tl.int64) * L + offs_m, mask=m_mask, other=0.0)
+        dq = tl.zeros([BM, BD], ACC)
         lo = tl.maximum(pid_m * BM - window + 1, 0)
         lo = (lo // BN) * BN
         hi = tl.minimum(pid_m * BM + BM, L)
@@ -101,27 +101,27 @@ if HAS_TRITON:
             nd = n_mask[:, None] & d_mask[None, :]
             kk = tl.load(K + base + offs_n[:, None] * D + offs_d[None, :], mask=nd, other=0.0)
             vv = tl.load(V + base + offs_n[:, None] * D + offs_d[None, :], mask=nd, other=0.0)
-            s = tl.dot(q, tl.trans(kk)) * scale
+            s = tl.dot(q, tl.trans(kk), input_precision="ieee") * scale
             ok = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] > offs_m[:, None] - window) & n_mask[None, :] & m_mask[:, None]
             p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)
-            dp = tl.dot(do, tl.trans(vv))
+            dp = tl.dot(do, tl.trans(vv), input_precision="ieee")
             ds = p * (dp - delta[:, None])
-            dq += tl.dot(ds, kk) * scale
+            dq += tl.dot(ds, kk, input_precision="ieee") * scale
         tl.store(DQ + base + offs_m[:, None] * D + offs_d[None, :], dq, mask=md)
 
     @triton.jit
     def _swa_bwd_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, L, D, window, scale,
-                             BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr):
+                             BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr, ACC: tl.constexpr):
         pid_n = tl.program_id(0); bh = tl.program_id(1)
-        base = bh * L * D
+        base = bh.to(tl.int64) * L * D        # int64: B*H*L*D may exceed 2^31
         offs_n = pid_n * BN + tl.arange(0, BN)
         offs_d = tl.arange(0, BD)
         n_mask = offs_n < L; d_mask = offs_d < D
         nd = n_mask[:, None] & d_mask[None, :]
         kk = tl.load(K + base + offs_n[:, None] * D + offs_d[None, :], mask=nd, other=0.0)
         vv = tl.load(V + base + offs_n[:, None] * D + offs_d[None, :], mask=nd, other=0.0)
-        dk = tl.zeros([BN, BD], tl.float32)
-        dv = tl.zeros([BN, BD], tl.float32)
+        dk = tl.zeros([BN, BD], ACC)
+        dv = tl.zeros([BN, BD], ACC)
         lo = (pid_n * BN // BM) * BM
         hi = tl.minimum(pid_n * BN + BN + window - 1, L)
         for start_m in range(lo, hi, BM):
@@ -130,15 +130,15 @@ if HAS_TRITON:
             md = m_mask[:, None] & d_mask[None, :]
             q = tl.load(Q + base + offs_m[:, None] * D + offs_d[None, :], mask=md, other=0.0)
             do = tl.load(DO + base + offs_m[:, None] * D + offs_d[None, :], mask=md, other=0.0)
-            lse = tl.load(LSE + bh * L + offs_m, mask=m_mask, other=0.0)
-            delta = tl.load(DELTA + bh * L + offs_m, mask=m_mask, other=0.0)
-            s = tl.dot(q, tl.trans(kk)) * scale  # [BM, BN]
+            lse = tl.load(LSE + bh.to(tl.int64) * L + offs_m, mask=m_mask, other=0.0)
+            delta = tl.load(DELTA + bh.to(tl.int64) * L + offs_m, mask=m_mask, other=0.0)
+            s = tl.dot(q, tl.trans(kk), input_precision="ieee") * scale  # [BM, BN]
             ok = (offs_n[None, :] <= offs_m[:, None]) & (offs_n[None, :] > offs_m[:, None] - window) & n_mask[None, :] & m_mask[:, None]
             p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)
-            dv += tl.dot(tl.trans(p), do)
-            dp = tl.dot(do, tl.trans(vv))
+            dv += tl.dot(tl.trans(p), do, input_precision="ieee")
+            dp = tl.dot(do, tl.trans(vv), input_precision="ieee")
             ds = p * (dp - delta[:, None])
-            dk += tl.dot(tl.trans(ds), q) * scale
+            dk += tl.dot(tl.trans(ds), q, input_precision="ieee") * scale
         tl.store(DK + base + offs_n[:, None] * D + offs_d[None, :], dk, mask=nd)
         tl.store(DV + base + offs_n[:, None] * D + offs_d[None, :], dv, mask=nd)
 
@@ -146,15 +146,21 @@ if HAS_TRITON:
 _BM = _BN = 16
 
 
+def _acc(dtype):
+    "The kernels' accumulator type: float64 for float64 inputs (gradcheck), float32 otherwise."
+    return tl.float64 if dtype == torch.float64 else tl.float32
+
+
 class _SWATriton(torch.autograd.Function):
     @staticmethod
     def forward(ctx, q, k, v, window: int, scale: float):
         B, H, L, D = q.shape
-        q, k, v = (t.contiguous().float() for t in (q, k, v))
-        o = torch.empty_like(q); lse = torch.empty(B * H, L, device=q.device, dtype=torch.float32)
+        work = torch.float64 if q.dtype == torch.float64 else torch.float32   # float64: gradcheck (interpreter)
+        q, k, v = (t.contiguous().to(work) for t in (q, k, v))
+        o = torch.empty_like(q); lse = torch.empty(B * H, L, device=q.device, dtype=work)
         BD = max(16, triton.next_power_of_2(D))
         grid = (triton.cdiv(L, _BM), B * H)
-        _swa_fwd_kernel[grid](q, k, v, o, lse, L, D, window, scale, BM=_BM, BN=_BN, BD=BD)
+        _swa_fwd_kernel[grid](q, k, v, o, lse, L, D, window, scale, BM=_BM, BN=_BN, BD=BD, ACC=_acc(work))
         ctx.save_for_backward(q, k, v, o, lse)
         ctx.window, ctx.scale = window, scale
         return o
@@ -163,14 +169,14 @@ class _SWATriton(torch.autograd.Function):
     def backward(ctx, do):
         q, k, v, o, lse = ctx.saved_tensors
         B, H, L, D = q.shape
-        do = do.contiguous().float()
+        do = do.contiguous().to(q.dtype)
         delta = (do * o).sum(-1).reshape(B * H, L).contiguous()
         dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
         BD = max(16, triton.next_power_of_2(D))
         _swa_bwd_dq_kernel[(triton.cdiv(L, _BM), B * H)](q, k, v, do, lse, delta, dq, L, D, ctx.window, ctx.scale,
-                                                         BM=_BM, BN=_BN, BD=BD)
+                                                         BM=_BM, BN=_BN, BD=BD, ACC=_acc(q.dtype))
         _swa_bwd_dkdv_kernel[(triton.cdiv(L, _BN), B * H)](q, k, v, do, lse, delta, dk, dv, L, D, ctx.window,
-                                                           ctx.scale, BM=_BM, BN=_BN, BD=BD)
+                                                           ctx.scale, BM=_BM, BN=_BN, BD=BD, ACC=_acc(q.dtype))
         return dq, dk, dv, None, None
 
 
