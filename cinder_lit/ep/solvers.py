@@ -20,7 +20,7 @@ __all__ = ['SolverConfig', 'RelaxInfo', 'relax', 'free_phase']
 # %% ../../nbs/41_ep_solvers.ipynb #2f5f8367
 @dataclass
 class SolverConfig(Config):
-    "How to relax: method euler | picard | anderson, step ε, max steps, relative tolerance, Anderson memory."
+    "How to relax: method euler (z + εF) | picard (z + F, undamped; ignores ε) | anderson, step ε, max steps, relative tolerance, Anderson memory."
     method: str = "euler"
     eps: float = 0.5
     max_steps: int = 60
@@ -57,6 +57,7 @@ def relax(field_fn, z0: torch.Tensor, cfg: SolverConfig):
     "Relax `ż = field_fn(z)` from z0. Returns (z, RelaxInfo). Gradient-free unless called under grad mode."
     info = RelaxInfo()
     if cfg.method in ("euler", "picard"):
+        step = 1.0 if cfg.method == "picard" else cfg.eps   # picard: z <- G(z) = z + F(z), undamped
         z = z0
         for _ in range(cfg.max_steps):
             f = field_fn(z); info.steps += 1
@@ -64,7 +65,7 @@ def relax(field_fn, z0: torch.Tensor, cfg: SolverConfig):
             if r < cfg.tol or not (r == r) or r == float("inf"):
                 info.converged = r < cfg.tol
                 return z, info
-            z = z + cfg.eps * f
+            z = z + step * f
         info.residuals.append(_rel(field_fn(z), z))
         info.converged = info.residuals[-1] < cfg.tol
         return z, info
