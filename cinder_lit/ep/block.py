@@ -214,17 +214,47 @@ class EqBlock(nn.Module):
     def beta_attn(self): return self.cfg.beta_attn or 1.0 / math.sqrt(self.cfg.d_head)
 
     def mono_W(self):
+        "The per-token monDEQ matrix W₀ = (1−m)I − AᵀA + B − Bᵀ (so I − W₀ ⪰ mI)."
         A, Bm = self.ffn.A, self.ffn.B
         d = A.shape[0]
         return (1 - self.cfg.mono_m) * torch.eye(d, dtype=A.dtype, device=A.device) - A.t() @ A + Bm - Bm.t()
 
+    def mono_mix(self, x):
+        """(P, κ) of the mono block's token mixing, from the *input* x only: P (B, H, L, L) the causal attention
+        probabilities of LN₁(x), κ (B,) the scale that bounds the mixing operator's norm by m/2. κ uses the bound
+        ‖P_h‖₂ ≤ √(‖P_h‖₁‖P_h‖_∞) ≤ √max_len of a row-stochastic causal P, not ‖P_h‖₂ itself: the latter depends on
+        later tokens and would make the block non-causal."""
+        B, L, d = x.shape
+        h = hlayernorm(x.real if x.is_complex() else x, self.ln1.weight, self.ln1.bias, self.cfg.ln_eps)
+        q, k = self._heads(hlinear(h, self.attn.wq)), self._heads(hlinear(h, self.attn.wk))
+        P = hsoftmax(q @ k.transpose(-1, -2) / math.sqrt(self.cfg.d_head), -1, self._mask[:L, :L])
+        nP = torch.full((B,), math.sqrt(self.cfg.max_len), dtype=x.real.dtype, device=x.device)   # ≥ ‖P_h‖₂, causal
+        nv, no = torch.linalg.matrix_norm(self.attn.wv, ord=2), torch.linalg.matrix_norm(self.attn.wo, ord=2)
+        kappa = torch.clamp(0.5 * self.cfg.mono_m / (nP * nv * no).clamp_min(1e-30), max=1.0)
+        return P, kappa
+
+    def mono_apply_W(self, z, P, kappa):
+        "W(x) z = W₀ z_t (per token) + κ·W_O Σ_{s≤t} P_ts W_V z_s (per head): linear in z."
+        B, L, d = z.shape
+        v = self._heads(hlinear(z, self.attn.wv))
+        o = (_c(P, v) @ v).transpose(1, 2).reshape(B, L, d)
+        return hlinear(z, self.mono_W()) + _c(kappa, z)[:, None, None] * hlinear(o, self.attn.wo)
+
+    def mono_constants(self):
+        "(m', Lip): I − W(x) is m'-strongly monotone with m' = m/2 and ‖I − W(x)‖₂ ≤ Lip = ‖I − W₀‖₂ + m/2, for every x."
+        W0 = self.mono_W()
+        lip = float(torch.linalg.matrix_norm(torch.eye(W0.shape[0], dtype=W0.dtype) - W0.detach(), ord=2)) + 0.5 * self.cfg.mono_m
+        return 0.5 * self.cfg.mono_m, lip
+
     # -- energy
     def energy(self, z, x):
-        "Scalar Hopfield energy (summed over batch and tokens); only for kind='energy'."
+        """Scalar causal Hopfield energy Σ_t E_t(z_t; x_≤t) (summed over batch and tokens); only for kind='energy'.
+        Queries (state patterns) come from the state, keys (stored patterns) from the injected input x only."""
         if self.cfg.kind != "energy": raise ValueError(f"kind = {self.cfg.kind!r} has no energy: only 'energy' is conservative")
         L = z.shape[1]
-        g = torch.tanh(z)   # bounded activation: keeps the quadratic-in-state attention energy bounded
-        q, k = self._heads(hlinear(g, self.attn.wq)), self._heads(hlinear(g, self.attn.wk))
+        g = torch.tanh(z)   # bounded activation: keeps the attention energy bounded
+        q = self._heads(hlinear(g, self.attn.wq))              # state patterns: read the state
+        k = self._heads(hlinear(_c(x, z), self.attn.wk))       # stored patterns: the causal past of the *input*
         ba = self.beta_attn
         e_att = -hlse(ba * (q @ k.transpose(-1, -2)), -1, self._mask[:L, :L]).sum() / ba
         e_ffn = -hsoftplus(hlinear(g, self.ffn.w, self.ffn.b)).sum()
@@ -236,12 +266,26 @@ class EqBlock(nn.Module):
         c = self.cfg
         if c.kind == "energy":
             return -holo_grad(lambda t: self.energy(t, x), z, create_graph=create_graph)
+        if c.kind == "mono": return self.mono_field(z, x)
         att = self._softmax_attn(hlayernorm(z, self.ln1.weight, self.ln1.bias, c.ln_eps))
-        if c.kind == "softmax":
-            h2 = hlayernorm(z, self.ln2.weight, self.ln2.bias, c.ln_eps)
-            ff = hlinear(hsilu(hlinear(h2, self.ffn.w1, self.ffn.b1)), self.ffn.w2, self.ffn.b2)
-            return -z + _c(x, z) + att + ff
-        return -z + torch.tanh(hlinear(z, self.mono_W(), self.ffn.b) + _c(x, z) + att)
+        h2 = hlayernorm(z, self.ln2.weight, self.ln2.bias, c.ln_eps)
+        ff = hlinear(hsilu(hlinear(h2, self.ffn.w1, self.ffn.b1)), self.ffn.w2, self.ffn.b2)
+        return -z + _c(x, z) + att + ff
+
+    def mono_mix_cached(self, x):
+        "`mono_mix(x)`, reused across the no-grad steps of one relaxation (same x object, unchanged weights)."
+        if torch.is_grad_enabled(): return self.mono_mix(x)
+        ps = (self.attn.wq, self.attn.wk, self.attn.wv, self.attn.wo, self.ln1.weight, self.ln1.bias)
+        key = tuple(p._version for p in ps)
+        c = getattr(self, "_mix_cache", None)
+        if c is None or c[0] is not x or c[1] != key:
+            c = self._mix_cache = (x, key, self.mono_mix(x))
+        return c[2]
+
+    def mono_field(self, z, x):
+        "The mono kind's F(z; x) = −z + tanh(W(x) z + x + b) (what `field` returns for kind='mono')."
+        P, kappa = self.mono_mix_cached(x)
+        return -z + torch.tanh(self.mono_apply_W(z, P, kappa) + _c(x, z) + _c(self.ffn.b, z))
 
 
 def holo_grad(fn, z, create_graph: bool = False):

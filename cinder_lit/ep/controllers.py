@@ -17,18 +17,27 @@ from ..core import Config
 from .estimators import _grads
 
 # %% auto #0
-__all__ = ['STRUCTURAL_ARMS', 'jac_probes', 'hutchinson', 'JRConfig', 'JRController', 'penalty_grads', 'structural_arm']
+__all__ = ['PENALTY_KINDS', 'STRUCTURAL_ARMS', 'jac_probes', 'hutchinson', 'JRConfig', 'JRController', 'penalty_grads',
+           'structural_arm']
 
 # %% ../../nbs/43_ep_controllers.ipynb #4e5f320a
-def jac_probes(model, zs, x, probes, kind: str = "fro", create_graph: bool = True):
-    "Mean over `probes` of ‖Jᵀv‖² (kind='fro') or ‖Jv − Jᵀv‖² (kind='asym') at zs, divided by zs.numel()."
+PENALTY_KINDS = ("bai", "field", "asym")
+
+
+def jac_probes(model, zs, x, probes, kind: str = "bai", create_graph: bool = True):
+    """Mean over `probes` of ‖J_fᵀv‖² with J_f = I + ∂F/∂z the Jacobian of the layer map f(z) = z + F(z) (kind='bai',
+    Bai et al. 2021), ‖(∂F/∂z)ᵀv‖² of the vector field (kind='field') or ‖Jv − Jᵀv‖² (kind='asym'), at zs, / zs.numel()."""
+    if kind not in PENALTY_KINDS: raise ValueError(f"kind = {kind!r} is not allowed: expected one of {list(PENALTY_KINDS)}")
     with torch.enable_grad():
         zr = zs.detach().requires_grad_(True)
         f = model.field(zr, x, create_graph=True)
         vals = []
         for v in probes:
             (jtv,) = torch.autograd.grad(f, zr, v, create_graph=create_graph, retain_graph=True)
-            if kind == "fro":
+            if kind == "bai":
+                u = v + jtv                                   # J_fᵀv = v + J_Fᵀv
+                vals.append((u * u).sum())
+            elif kind == "field":
                 vals.append((jtv * jtv).sum())
             else:
                 u = torch.zeros_like(zr, requires_grad=True)
@@ -39,22 +48,22 @@ def jac_probes(model, zs, x, probes, kind: str = "fro", create_graph: bool = Tru
     return torch.stack(vals).mean() / zs.numel()
 
 
-def hutchinson(model, zs, x, n_probes: int = 1, kind: str = "fro", generator=None, create_graph: bool = True):
-    "Hutchinson estimate of ‖J‖²_F / n (fro) or ‖J − Jᵀ‖²_F / n (asym) at zs."
+def hutchinson(model, zs, x, n_probes: int = 1, kind: str = "bai", generator=None, create_graph: bool = True):
+    "Hutchinson estimate of ‖J_f‖²_F / n (bai), ‖∂F/∂z‖²_F / n (field) or ‖J − Jᵀ‖²_F / n (asym) at zs."
     probes = [torch.randn(zs.shape, generator=generator, dtype=zs.dtype).to(zs.device) for _ in range(n_probes)]
     return jac_probes(model, zs, x, probes, kind, create_graph)
 
 # %% ../../nbs/43_ep_controllers.ipynb #509db69d
 @dataclass
 class JRConfig(Config):
-    "Jacobian-penalty controller: mode adaptive | frozen | off; kind fro (‖J‖²) | asym (‖J−Jᵀ‖²)."
+    "Jacobian-penalty controller: mode adaptive | frozen | off; kind bai (‖J_f‖², the default) | field (‖∂F/∂z‖²) | asym (‖J−Jᵀ‖²)."
     mode: str = "adaptive"
     jr: float = 0.1          # initial weight (the constant one when frozen)
     jr_floor: float = 0.1
     jr_max: float = 16.0
     target: float = 1.5e-3   # free-phase relative residual the controller aims below
     rate: float = 0.05
-    kind: str = "fro"
+    kind: str = "bai"        # bai: ‖J_f‖²_F of the layer map f = z + F (Bai et al. 2021); field: ‖∂F/∂z‖²_F
     n_probes: int = 1
 
     def validate(self):
@@ -63,7 +72,7 @@ class JRConfig(Config):
         if self.jr_max < self.jr_floor: self._fail("jr_max", f"a number >= jr_floor={self.jr_floor}")
         self.check_range("target", 0, lo_open=True)
         self.check_range("rate", 0, 1)
-        self.check_choice("kind", ["fro", "asym"])
+        self.check_choice("kind", list(PENALTY_KINDS))
         self.check_range("n_probes", 1, integer=True)
 
 

@@ -9,6 +9,7 @@ Docs: https://cinder-lit.github.io/cinder_lit/ep_estimators.html.md"""
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -91,7 +92,7 @@ def nudge_points(cfg: EstimatorConfig) -> list:
 
 
 def nudged_phase(model, z0, x, y, beta, eps: float, t2: int, mode: str = "fixed", tol: float = 0.0):
-    "Relax F(z) − β∇C(z) for ≤ t2 Euler steps from z0 (complex when β is). Returns (z, steps, residual)."
+    "Relax F(z) − β∇C(z) for ≤ t2 Euler steps from z0 (complex when β is). Returns (z, steps, residual); adaptive never selects k = 0."
     cplx = isinstance(beta, complex)
     z = z0.to(torch.complex128 if z0.dtype == torch.float64 else torch.complex64) if cplx else z0.clone()
     conservative = getattr(model, "conservative", False)
@@ -101,14 +102,20 @@ def nudged_phase(model, z0, x, y, beta, eps: float, t2: int, mode: str = "fixed"
             return -holo_grad(lambda u: model.energy(u, x) + beta * model.cost(u, y), t)
         return model.field(t, x) - beta * holo_grad(lambda u: model.cost(u, y), t)
 
-    best, best_r, best_k, r = z, float("inf"), 0, float("inf")
+    best, best_r, best_k, r = None, float("inf"), 0, float("inf")
     with torch.no_grad():
         for k in range(t2 + 1):
             f = fb(z); r = _rel(f, z)
-            if mode == "adaptive" and r < best_r: best, best_r, best_k = z, r, k
+            # snapshot k = 0 is z* itself (no nudge in it, EP term exactly 0): selection starts at k = 1
+            if mode == "adaptive" and k >= 1 and r < best_r: best, best_r, best_k = z, r, k
             if k == t2 or (tol and r < tol) or not math.isfinite(r): break
             z = z + eps * f
-    if mode == "adaptive": return best, best_k, best_r
+    if mode == "adaptive":
+        if best is None:
+            warnings.warn(f"adaptive T2: every nudged snapshot k = 1..{t2} diverged (beta={beta}); returning z* (k = 0), "
+                          "which makes this nudge's EP term exactly zero", RuntimeWarning)
+            return z0, 0, float("inf")
+        return best, best_k, best_r
     return z, k, r
 
 

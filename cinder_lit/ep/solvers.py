@@ -8,6 +8,8 @@ Docs: https://cinder-lit.github.io/cinder_lit/ep_solvers.html.md"""
 # %% ../../nbs/41_ep_solvers.ipynb #5c3c132d
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import torch
@@ -15,12 +17,13 @@ import torch
 from ..core import Config
 
 # %% auto #0
-__all__ = ['SolverConfig', 'RelaxInfo', 'relax', 'free_phase']
+__all__ = ['SolverConfig', 'RelaxInfo', 'relax', 'tanh_prox', 'fb_split', 'pr_split', 'mono_alpha', 'free_phase',
+           'dense_operator', 'causality_gap']
 
 # %% ../../nbs/41_ep_solvers.ipynb #2f5f8367
 @dataclass
 class SolverConfig(Config):
-    "How to relax: method euler | picard | anderson, step ε, max steps, relative tolerance, Anderson memory."
+    "How to relax: method euler (z + εF) | picard (z + F, undamped; ignores ε) | anderson | fb | pr (monotone splitting, mono blocks; α from ‖I − W‖), step ε, max steps, relative tolerance, Anderson memory."
     method: str = "euler"
     eps: float = 0.5
     max_steps: int = 60
@@ -30,7 +33,7 @@ class SolverConfig(Config):
     mix: float = 1.0
 
     def validate(self):
-        self.check_choice("method", ["euler", "picard", "anderson"])
+        self.check_choice("method", ["euler", "picard", "anderson", "fb", "pr"])
         self.check_range("eps", 0, 2, lo_open=True)
         self.check_range("max_steps", 1, integer=True)
         self.check_range("tol", 0)
@@ -57,6 +60,7 @@ def relax(field_fn, z0: torch.Tensor, cfg: SolverConfig):
     "Relax `ż = field_fn(z)` from z0. Returns (z, RelaxInfo). Gradient-free unless called under grad mode."
     info = RelaxInfo()
     if cfg.method in ("euler", "picard"):
+        step = 1.0 if cfg.method == "picard" else cfg.eps   # picard: z <- G(z) = z + F(z), undamped
         z = z0
         for _ in range(cfg.max_steps):
             f = field_fn(z); info.steps += 1
@@ -64,10 +68,11 @@ def relax(field_fn, z0: torch.Tensor, cfg: SolverConfig):
             if r < cfg.tol or not (r == r) or r == float("inf"):
                 info.converged = r < cfg.tol
                 return z, info
-            z = z + cfg.eps * f
+            z = z + step * f
         info.residuals.append(_rel(field_fn(z), z))
         info.converged = info.residuals[-1] < cfg.tol
         return z, info
+    if cfg.method in ("fb", "pr"): raise ValueError(f"method = {cfg.method!r} needs a monotone operator: use free_phase on a kind='mono' block or fb_split / pr_split")
     return _anderson(field_fn, z0, cfg, info)
 
 
@@ -103,10 +108,108 @@ def _anderson(field_fn, z0, cfg: SolverConfig, info: RelaxInfo):
     return X[:, k_last].view(shape), info
 
 
+def tanh_prox(u, alpha: float, iters: int = 60):
+    """prox^α_f(u) for the convex f whose prox^1 is tanh (f'(y) = artanh y − y): the root y ∈ (−1, 1) of
+    (1−α)y + α·artanh(y) = u, by bisection (increasing in y for α ∈ (0, 1]); α = 1 gives tanh(u) exactly.
+    α may be a tensor broadcastable to u (one step per problem of a batch)."""
+    a = torch.as_tensor(alpha, dtype=u.dtype)
+    if not bool(((a > 0) & (a <= 1)).all()): raise ValueError(f"alpha = {alpha} must be in (0, 1]")
+    if bool((a == 1).all()): return torch.tanh(u)
+    lo, hi = -torch.ones_like(u), torch.ones_like(u)
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        g = (1 - a) * mid + a * torch.atanh(mid.clamp(-1 + 1e-16, 1 - 1e-16)) - u
+        lo, hi = torch.where(g < 0, mid, lo), torch.where(g < 0, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _mono_res(apply_W, c, z):
+    return _rel(-z + torch.tanh(apply_W(z) + c), z)
+
+
+def fb_split(apply_W, c, z0, alpha: float, cfg: SolverConfig):
+    """Forward–backward splitting for z = tanh(Wz + c) with I − W strongly monotone (Winston & Kolter 2020):
+    z ← prox^α_f(z − α((I − W)z − c)). Residual = ‖−z + tanh(Wz + c)‖/‖z‖ (the field's). Returns (z, RelaxInfo)."""
+    info, z = RelaxInfo(), z0
+    for _ in range(cfg.max_steps):
+        r = _mono_res(apply_W, c, z); info.residuals.append(r); info.steps += 1
+        if r < cfg.tol or not math.isfinite(r): break
+        z = tanh_prox(z - alpha * (z - apply_W(z) - c), alpha)
+    else:
+        info.residuals.append(_mono_res(apply_W, c, z))
+    info.converged = info.residuals[-1] < cfg.tol
+    return z, info
+
+
+def pr_split(W, c, z0, alpha: float, cfg: SolverConfig):
+    """Peaceman–Rachford splitting for z = tanh(Wz + c), W a dense (B, n, n) operator on flattened states:
+    u½ = 2z − u; z½ = (I + α(I − W))⁻¹(u½ + αc); u = 2z½ − u½; z = prox^α_f(u). Converges for every α > 0 when
+    I − W is strongly monotone (the reflected resolvents then compose to a contraction). Dense: n ≤ 4096."""
+    shape, B = z0.shape, z0.shape[0]
+    n = z0[0].numel()
+    if n > 4096: raise ValueError(f"pr_split: state size {n} > 4096 (it factors a dense n×n matrix per sequence)")
+    Wf = W.reshape(B, n, n)
+    I = torch.eye(n, dtype=z0.dtype, device=z0.device)
+    lu = torch.linalg.lu_factor(I + alpha * (I - Wf))
+    cf = c.reshape(B, n, 1)
+    apply_W = lambda t: (Wf @ t.reshape(B, n, 1)).reshape(shape)
+    info, z, u = RelaxInfo(), z0, z0.clone()
+    for _ in range(cfg.max_steps):
+        r = _mono_res(apply_W, c, z); info.residuals.append(r); info.steps += 1
+        if r < cfg.tol or not math.isfinite(r): break
+        uh = 2 * z - u
+        zh = torch.linalg.lu_solve(*lu, uh.reshape(B, n, 1) + alpha * cf).reshape(shape)
+        u = 2 * zh - uh
+        z = tanh_prox(u, alpha)
+    else:
+        info.residuals.append(_mono_res(apply_W, c, z))
+    info.converged = info.residuals[-1] < cfg.tol
+    return z, info
+
+
+def mono_alpha(model, method: str = "fb") -> float:
+    "The splitting step from the block's constants: α = m'/Lip² for fb (W&K's choice, inside (0, 2m'/Lip²)), 1/Lip for pr."
+    mp, lip = model.mono_constants()
+    return min(1.0, mp / lip ** 2) if method == "fb" else min(1.0, 1.0 / lip)
+
+
 def free_phase(model, idx, cfg: SolverConfig, z0: torch.Tensor | None = None):
-    "Relax the block on tokens `idx` (no graph). Returns (z*, x, RelaxInfo); x = inject(idx) (detached)."
+    """Relax the block on tokens `idx` (no graph). Returns (z*, x, RelaxInfo); x = inject(idx) (detached).
+    `method='fb' | 'pr'` runs the monotone splitting on a kind='mono' block (α from `mono_alpha`)."""
     with torch.no_grad():
         x = model.inject(idx)
         z0 = torch.zeros_like(x) if z0 is None else z0
-        z, info = relax(lambda t: model.field(t, x), z0, cfg)
+        if cfg.method in ("fb", "pr"):
+            if getattr(getattr(model, "cfg", None), "kind", None) != "mono":
+                raise ValueError(f"method = {cfg.method!r} needs a kind='mono' block (a monotone operator)")
+            P, kappa = model.mono_mix(x)
+            apply_W = lambda t: model.mono_apply_W(t, P, kappa)
+            c = x + model.ffn.b
+            if cfg.method == "fb":
+                z, info = fb_split(apply_W, c, z0, mono_alpha(model, "fb"), cfg)
+            else:
+                W = dense_operator(apply_W, x.shape, x.dtype)
+                z, info = pr_split(W, c, z0, mono_alpha(model, "pr"), cfg)
+        else:
+            z, info = relax(lambda t: model.field(t, x), z0, cfg)
     return z.detach(), x.detach(), info
+
+
+def dense_operator(apply_W, shape, dtype=torch.float64):
+    "(B, n, n) dense matrices of a per-sequence linear map `apply_W` on states of `shape` = (B, L, d): one call per unit vector."
+    B, n = shape[0], math.prod(shape[1:])
+    eye = torch.eye(n, dtype=dtype)
+    return torch.stack([apply_W(eye[i].reshape(1, *shape[1:]).expand(*shape).contiguous()).reshape(B, n) for i in range(n)], -1)
+
+# %% ../../nbs/41_ep_solvers.ipynb #d4f94bad
+def causality_gap(model, idx, t: int, cfg: SolverConfig, seed: int = 0) -> float:
+    """max |z*_{≤t}(idx) − z*_{≤t}(idx')| where idx' redraws the tokens after position t (0-based); relaxed with
+    `cfg` from z = 0 on both. Use `tol=0` so both runs take the same steps (then a causal block gives 0)."""
+    if not 0 <= t < idx.shape[1] - 1: raise ValueError(f"t = {t} must be in [0, {idx.shape[1] - 2}]")
+    g = torch.Generator().manual_seed(seed)
+    idx2 = idx.clone()
+    V = model.cfg.vocab_size
+    idx2[:, t + 1:] = (idx[:, t + 1:] + 1 + torch.randint(0, V - 1, idx[:, t + 1:].shape, generator=g)) % V  # every later token changes
+    z1, _, _ = free_phase(model, idx, cfg)
+    z2, _, _ = free_phase(model, idx2, cfg)
+    return float((z1[:, :t + 1] - z2[:, :t + 1]).abs().max())
