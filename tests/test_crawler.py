@@ -107,3 +107,32 @@ def test_template_profiles_give_valid_configs(name, profile):
     meta = yaml.safe_load((NB / f"{name}.yml").read_text())
     assert set(meta) <= {"description", "tour", "profiles"} and meta["description"]
     get_spec(name).make_config({**get_spec(name).defaults(), **(meta["profiles"].get(profile) or {})})
+
+
+def test_cli_single_text_file_and_sentencepiece(tmp_path):
+    "One plain-text file with no document separators trains (split by lines), with a locally trained SentencePiece."
+    pytest.importorskip("sentencepiece", reason="sentencepiece is a declared dependency (pyproject.toml)")
+    one = tmp_path / "one.txt"
+    one.write_text("\n".join(f"line {i}: the crawler loops over a shared block, {i % 7} times." for i in range(400)))
+    out = tmp_path / "m.pt"
+    r = subprocess.run([sys.executable, "-m", "cinder_lit.crawler.train", *TINY, "steps=2", "optimizer=adamw",
+                        f"data={one}", "vocab=sp300", f"out={out}"], env=_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    ck = torch.load(out, weights_only=True)
+    assert 260 <= ck["config"]["vocab_size"] <= 300
+
+
+def test_cli_missing_tokenizer_is_one_line(tmp_path):
+    "Shards with a tokenizer that is not there: one clear line naming the file (and what the folder holds)."
+    from cinder_lit.data import write_shard
+    import numpy as np
+    write_shard(tmp_path / "d_train_000.bin", np.arange(100)); write_shard(tmp_path / "d_val_000.bin", np.arange(50))
+    (tmp_path / "tok-bpe281.json").write_text("{}")
+    r = subprocess.run([sys.executable, "-m", "cinder_lit.crawler.train", *TINY, "steps=1", f"data={tmp_path}",
+                        f"vocab={tmp_path / 'sp1024.model'}"], env=_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert r.stderr.strip().count("\n") == 0 and "sp1024.model: no such tokenizer file" in r.stderr and "tok-bpe281.json" in r.stderr
+    # asking for a named BPE without a file is refused too (shards need the tokenizer they were written with)
+    r = subprocess.run([sys.executable, "-m", "cinder_lit.crawler.train", *TINY, "steps=1", f"data={tmp_path}", "vocab=bpe4096"],
+                       env=_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "named explicitly" in r.stderr and r.stderr.strip().count("\n") == 0

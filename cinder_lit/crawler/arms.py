@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..core import Config, Run, seed_everything
-from ..data import TokenData, lm_batch_fn, load_token_data
+from ..data import TokenData, lm_batch_fn, load_token_data, load_data
 from ..ops import evaluate_bpb
 from ..stats import divergence_record, record
 from ..train import TrainConfig
@@ -54,7 +54,10 @@ class RunSettings(Config):
         for f in ["batch_size", "seq_len", "eval_tokens"]: self.check_range(f, 1, integer=True)
         self.check_range("eval_stride", 0, integer=True)
         self.check_choice("compressor", ["zstd", "brotli"])
-        self.check_choice("tokenizer", ["bytes", "bpe1024", "bpe4096"])
+        tk = str(self.tokenizer)
+        if not (tk == "bytes" or (tk[:3] == "bpe" and tk[3:].isdigit()) or (tk[:2] == "sp" and tk[2:].isdigit())
+                or tk.endswith((".model", ".json"))):
+            self._fail("tokenizer", "'bytes', 'bpe<N>', 'sp<N>' (SentencePiece, trained locally) or a .model/.json tokenizer file")
         self.check_range("slot_steps", 0, integer=True)
         self.check_range("item_tokens", 0, integer=True)
         self.check_choice("slot_mode", ["per_sample", "shared"])
@@ -86,7 +89,7 @@ _DATA_CACHE: dict = {}
 def get_data(rs: RunSettings) -> TokenData:
     key = (rs.data, rs.tokenizer, rs.max_train_tokens, rs.max_val_tokens)
     if key not in _DATA_CACHE:
-        _DATA_CACHE[key] = load_token_data(rs.data, rs.tokenizer, rs.max_train_tokens or None, rs.max_val_tokens or None)
+        _DATA_CACHE[key] = load_data(rs.data, rs.tokenizer, rs.max_train_tokens or None, rs.max_val_tokens or None)
     return _DATA_CACHE[key]
 
 

@@ -98,7 +98,8 @@ def train_crawler(model: CrawlerGPT, data: TokenData, tcfg: TrainConfig, batch_s
     return TrainOutcome(model, res, 1000 * dt / n, n * B * L / dt)
 
 # %% ../../nbs/21_crawler_train.ipynb #d6fb592c
-CLI_KEYS = {"data": "'default', a text file/folder, or a folder of .bin shards", "vocab": "tokenizer: bytes | bpe1024 | bpe4096",
+CLI_KEYS = {"data": "'default', a text file/folder (one plain file is split by paragraphs/lines), or a folder of .bin shards",
+            "vocab": "tokenizer: bytes | bpe<N> | sp<N> (SentencePiece, trained locally) | a .model/.json file (required for shards)",
             "batch_size": "sequences per rank per step (default 16)", "seq_len": "tokens per sequence (default 256)",
             "compile": "torch.compile the model (default false)", "out": "checkpoint path written by rank 0 (default crawler.pt)",
             "save_all_ranks": "also write every other rank's weights to <out>.rank<r> (to check that ranks agree)"}
@@ -176,7 +177,7 @@ def main(argv=None) -> int:
     Every rank seeds with `seed` before building the model, and `train_crawler` broadcasts rank 0's weights."""
     import sys
     from cinder_lit.core import seed_everything, atomic_torch_save
-    from cinder_lit.data import load_token_data
+    from cinder_lit.data import load_data
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or any(a in ("-h", "--help", "help") for a in argv):
         print(_help()); return 0
@@ -188,7 +189,7 @@ def main(argv=None) -> int:
     rank, world, device = ddp_setup()
     try:
         tcfg = tcfg.replace(device=str(device))
-        data = load_token_data(run["data"], run["vocab"])
+        data = load_data(run["data"], run["vocab"])
         mcfg = CrawlerConfig(**{**mk, "vocab_size": data.vocab_size})
         seed_everything(tcfg.seed)          # before construction: the same seed gives the same model
         o = train_crawler(CrawlerGPT(mcfg), data, tcfg, run["batch_size"], run["seq_len"], compile=run["compile"], ddp=world > 1)
