@@ -416,14 +416,15 @@ class SPTokenizer:
 
     @classmethod
     def train(cls, texts, vocab_size: int = 1024, path=None, add_dummy_prefix: bool = False):
-        """Train a BPE SentencePiece model (byte fallback on) on an iterable of documents; saved to `path` (a `.model`
-        file) when given. `vocab_size` is an upper bound on tiny corpora (`hard_vocab_limit=False`)."""
+        """Train a BPE SentencePiece model (byte fallback on) on the lines of an iterable of documents; saved to `path`
+        (a `.model` file) when given. `vocab_size` is an upper bound on tiny corpora (`hard_vocab_limit=False`)."""
         import io as _io
         import sentencepiece as spm
         if vocab_size < 260:
             raise ValueError(f"vocab_size = {vocab_size} is not allowed: expected >= 260 (256 byte pieces + specials)")
         buf = _io.BytesIO()
-        spm.SentencePieceTrainer.train(sentence_iterator=iter([t for t in texts if t.strip()]), model_writer=buf,
+        lines = [ln for t in texts for ln in t.splitlines() if ln.strip()]   # SentencePiece skips "sentences" over 4 kB
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf,
                                        vocab_size=vocab_size, model_type="bpe", byte_fallback=True, character_coverage=1.0,
                                        hard_vocab_limit=False, add_dummy_prefix=add_dummy_prefix, bos_id=1, eos_id=-1,
                                        unk_id=0, pad_id=-1, num_threads=1, minloglevel=2, split_digits=True)
