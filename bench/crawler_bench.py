@@ -1,11 +1,14 @@
-"""Crawler benchmark: training throughput of the crawler vs flat GPTs, and GPTQ time per layer vs the
-straightforward per-column reference used in nbs/22_crawler_quant (one process, side by side, ratios).
+"""Crawler benchmark: training step time of the crawler vs flat GPTs at equal unique parameters, at equal depth,
+and at both (a narrowed MLP), measured as repeated interleaved timings (arm order rotated each repeat) reported
+as median, IQR and range, with crawler/flat ratios paired by repeat; and GPTQ time per layer vs the
+straightforward per-column reference used in nbs/22_crawler_quant.
 
-    PYTHONPATH=. python bench/crawler_bench.py [--d 128] [--steps 20] [--threads 1]
+    PYTHONPATH=. python bench/crawler_bench.py [--d 128] [--steps 20] [--repeats 7] [--threads 1] [--skip-gptq]
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -15,6 +18,7 @@ from cinder_lit.train import TrainConfig
 from cinder_lit.crawler.model import CrawlerConfig, CrawlerGPT
 from cinder_lit.crawler.train import train_crawler
 from cinder_lit.crawler.quant import gptq_quantize, rtn_scales
+from cinder_lit.crawler.experiments import match_mlp_mult
 
 
 def gptq_reference(W, H, scale, bits, damp=0.01):
@@ -34,37 +38,57 @@ def gptq_reference(W, H, scale, bits, damp=0.01):
     return Q
 
 
+def _spread(v):
+    v = sorted(v); n = len(v)
+    q = lambda f: v[min(n - 1, max(0, round(f * (n - 1))))]
+    return statistics.median(v), q(0.25), q(0.75), v[0], v[-1]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--d", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
+    ap.add_argument("--repeats", type=int, default=7, help="interleaved measurements per arm (arm order rotates each repeat)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--loops", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--skip-gptq", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     td = load_token_data("default", "bytes", max_train_tokens=500_000, max_val_tokens=10_000)
     common = dict(vocab_size=256, d_model=a.d, n_heads=4, n_kv_heads=2, mlp_mult=4.0)
+    depth = 4 + a.loops
+    base = dict(common, n_flat=4, crawler_loops=a.loops)
+    narrow = match_mlp_mult(base, {"n_flat": depth, "crawler_loops": 0}, CrawlerGPT(CrawlerConfig(**base)).unique_params())
     arms = {
-        f"crawler 4F+1Cx{a.loops}": CrawlerConfig(**common, n_flat=4, crawler_loops=a.loops),
-        "flat, same unique params (5F)": CrawlerConfig(**common, n_flat=5, crawler_loops=0),
-        f"flat, same depth ({4 + a.loops}F)": CrawlerConfig(**common, n_flat=4 + a.loops, crawler_loops=0),
+        f"crawler 4F+1Cx{a.loops}": CrawlerConfig(**base),
+        "flat 5F (equal unique params)": CrawlerConfig(**common, n_flat=5, crawler_loops=0),
+        f"flat {depth}F (equal depth)": CrawlerConfig(**common, n_flat=depth, crawler_loops=0),
+        f"flat {depth}F mlp x{narrow:.3g} (equal depth AND params)": CrawlerConfig(**{**common, "mlp_mult": narrow}, n_flat=depth, crawler_loops=0),
     }
-    print(f"== training throughput: d={a.d}, batch {a.batch}x{a.seq}, {a.steps} steps (AdamW), threads={a.threads}")
-    res = {}
+    print(f"== training throughput: d={a.d}, batch {a.batch}x{a.seq}, {a.repeats} interleaved repeats x {a.steps} steps "
+          f"(AdamW), threads={a.threads}")
+    models, times = {}, {n: [] for n in arms}
+    tc = TrainConfig(steps=a.steps, lr=1e-3, device=a.device, precision="bf16" if torch.cuda.is_available() else "fp32")
     for name, cfg in arms.items():
-        torch.manual_seed(0)
-        m = CrawlerGPT(cfg)
-        tc = TrainConfig(steps=a.steps, lr=1e-3, device=a.device, precision="bf16" if torch.cuda.is_available() else "fp32")
-        train_crawler(m, td, tc.replace(steps=2), a.batch, a.seq)  # warm-up
-        o = train_crawler(m, td, tc, a.batch, a.seq)
-        res[name] = o.tokens_per_s
-        print(f"{name:34s} unique params {m.unique_params():>9,d}  depth {cfg.depth:2d}  {o.tokens_per_s:9.0f} tok/s  {o.step_ms:7.1f} ms/step")
-    c = list(res)[0]
-    for name in list(res)[1:]:
-        print(f"  crawler / {name}: {res[c] / res[name]:.3f}x tokens/s")
+        torch.manual_seed(0); models[name] = CrawlerGPT(cfg)
+        train_crawler(models[name], td, tc.replace(steps=2), a.batch, a.seq)       # warm-up
+    names = list(arms)
+    for r in range(a.repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:             # rotate the order: no arm is always first
+            times[name].append(train_crawler(models[name], td, tc, a.batch, a.seq).step_ms)
+    c = names[0]
+    for name in names:
+        med, q1, q3, lo, hi = _spread(times[name])
+        print(f"{name:48s} params {models[name].unique_params():>9,d} depth {arms[name].depth:2d}  ms/step median {med:7.1f} "
+              f"IQR [{q1:.1f}, {q3:.1f}] range [{lo:.1f}, {hi:.1f}]")
+    for name in names[1:]:
+        ratios = [tc_ / tn for tc_, tn in zip(times[c], times[name])]            # paired by repeat (adjacent in time)
+        med, q1, q3, lo, hi = _spread(ratios)
+        print(f"  step time crawler / {name}: median {med:.3f}  IQR [{q1:.3f}, {q3:.3f}]  range [{lo:.3f}, {hi:.3f}]  (n={len(ratios)})")
+    if a.skip_gptq: return
 
     print("\n== GPTQ time per layer (blocked Cholesky, float32 and float64) vs the per-column reference (float64)")
     g = torch.Generator().manual_seed(0)

@@ -26,11 +26,13 @@ import torch
 from .core import atomic_write_bytes, atomic_write_text
 
 # %% auto #0
-__all__ = ['EOT', 'TEXT_SUFFIXES', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_WORDS', 'read_documents', 'Corpus', 'cache_dir',
-           'split_documents', 'default_corpus', 'get_corpus', 'ByteTokenizer', 'BPETokenizer', 'get_tokenizer',
-           'write_shard', 'read_shard', 'read_shards', 'bits_per_byte', 'bpb_from_token_nll', 'TokenData',
-           'encode_corpus', 'check_data_source', 'load_token_data', 'pretokenize', 'lm_batch_fn', 'eval_batches',
-           'copy_task', 'associative_recall', 'needle_haystack', 'sequence_classification', 'multiscale_signal']
+__all__ = ['EOT', 'TEXT_SUFFIXES', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_WORDS', 'SP_SPACE', 'read_documents', 'Corpus',
+           'cache_dir', 'split_documents', 'default_corpus', 'get_corpus', 'ByteTokenizer', 'BPETokenizer',
+           'get_tokenizer', 'write_shard', 'read_shard', 'read_shards', 'bits_per_byte', 'bpb_from_token_nll',
+           'TokenData', 'encode_corpus', 'check_data_source', 'load_token_data', 'pretokenize', 'lm_batch_fn',
+           'eval_batches', 'SPTokenizer', 'check_token_range', 'load_tokenizer_file', 'load_shard_data',
+           'text_file_documents', 'load_data', 'copy_task', 'associative_recall', 'needle_haystack',
+           'sequence_classification', 'multiscale_signal']
 
 # %% ../nbs/01_data.ipynb #5a405f75
 EOT = "<|endoftext|>"
@@ -421,6 +423,154 @@ def eval_batches(tokens, batch_size: int, seq_len: int, max_batches: int | None 
     for k, i in enumerate(range(0, nwin, batch_size)):
         if max_batches is not None and k >= max_batches: break
         yield x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+
+# %% ../nbs/01_data.ipynb #574f58a3
+SP_SPACE = "\u2581"   # ▁, SentencePiece's leading-space marker
+
+
+class SPTokenizer:
+    "A SentencePiece model with parameter-golf's byte accounting (see above)."
+    def __init__(self, sp, path=None):
+        self.sp, self.path = sp, (Path(path) if path else None)
+        self.vocab_size = int(sp.get_piece_size())
+        self.name = f"sp{self.vocab_size}"
+        V = self.vocab_size
+        self.base_bytes = np.zeros(V, dtype=np.int64)
+        self.leading_space = np.zeros(V, dtype=bool)
+        self.is_boundary = np.zeros(V, dtype=bool)
+        for t in range(V):
+            if sp.is_control(t) or sp.is_unknown(t) or sp.is_unused(t):
+                self.is_boundary[t] = True; continue
+            if sp.is_byte(t):
+                self.base_bytes[t] = 1; continue
+            piece = sp.id_to_piece(t)
+            if piece.startswith(SP_SPACE):
+                self.leading_space[t] = True; piece = piece[1:]
+            self.base_bytes[t] = len(piece.encode("utf-8"))
+
+    @classmethod
+    def train(cls, texts, vocab_size: int = 1024, path=None, add_dummy_prefix: bool = False):
+        """Train a BPE SentencePiece model (byte fallback on) on the lines of an iterable of documents; saved to `path`
+        (a `.model` file) when given. `vocab_size` is an upper bound on tiny corpora (`hard_vocab_limit=False`)."""
+        import io as _io
+        import sentencepiece as spm
+        if vocab_size < 260:
+            raise ValueError(f"vocab_size = {vocab_size} is not allowed: expected >= 260 (256 byte pieces + specials)")
+        buf = _io.BytesIO()
+        lines = [ln for t in texts for ln in t.splitlines() if ln.strip()]   # SentencePiece skips "sentences" over 4 kB
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf,
+                                       vocab_size=vocab_size, model_type="bpe", byte_fallback=True, character_coverage=1.0,
+                                       hard_vocab_limit=False, add_dummy_prefix=add_dummy_prefix, bos_id=1, eos_id=-1,
+                                       unk_id=0, pad_id=-1, num_threads=1, minloglevel=2, split_digits=True)
+        if path is not None: atomic_write_bytes(path, buf.getvalue())
+        return cls(spm.SentencePieceProcessor(model_proto=buf.getvalue()), path)
+
+    @classmethod
+    def load(cls, path):
+        import sentencepiece as spm
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such SentencePiece model file")
+        return cls(spm.SentencePieceProcessor(model_file=str(path)), path)
+
+    def encode(self, text: str) -> np.ndarray:
+        return np.asarray(self.sp.encode(text), dtype=np.int64)
+
+    def decode(self, ids) -> str:
+        return self.sp.decode([int(i) for i in ids])
+
+    @property
+    def byte_lengths(self) -> np.ndarray:
+        "Per-token bytes: base bytes + 1 for a leading `▁` (exact when no `▁`-piece follows a boundary token)."
+        return self.base_bytes + self.leading_space
+
+    def target_bytes(self, prev_ids, tgt_ids) -> np.ndarray:
+        "parameter-golf's exact rule: base bytes + leading space unless the previous token is a boundary token."
+        prev, tgt = np.asarray(prev_ids, dtype=np.int64), np.asarray(tgt_ids, dtype=np.int64)
+        return self.base_bytes[tgt] + (self.leading_space[tgt] & ~self.is_boundary[prev])
+
+# %% ../nbs/01_data.ipynb #6c3828b6
+def check_token_range(tokens, vocab_size: int, what: str = "tokens"):
+    "Raise a one-line ValueError when a token id lies outside [0, vocab_size)."
+    t = np.asarray(tokens)
+    if t.size == 0: return tokens
+    lo, hi = int(t.min()), int(t.max())
+    if lo < 0 or hi >= vocab_size:
+        bad = int(np.flatnonzero((t < 0) | (t >= vocab_size))[0])
+        raise ValueError(f"{what}: token id {int(t[bad])} at position {bad} is outside the tokenizer's vocabulary "
+                         f"[0, {vocab_size}): the shards and the tokenizer do not belong together")
+    return tokens
+
+
+def load_tokenizer_file(spec):
+    "'bytes', a SentencePiece `.model` file, or a BPE `.json` file -> tokenizer (missing file: FileNotFoundError, one line)."
+    if str(spec) == "bytes": return ByteTokenizer()
+    p = Path(spec)
+    if p.suffix not in (".model", ".json"):
+        raise ValueError(f"tokenizer = {str(spec)!r} is not allowed here: expected 'bytes', a .model (SentencePiece) or a .json (BPE) file")
+    if not p.is_file():
+        near = sorted(x.name for x in p.parent.glob("*.model")) + sorted(x.name for x in p.parent.glob("*.json")) if p.parent.is_dir() else []
+        raise FileNotFoundError(f"{p}: no such tokenizer file" + (f" (the folder holds: {', '.join(near)})" if near else ""))
+    return SPTokenizer.load(p) if p.suffix == ".model" else BPETokenizer.load(p)
+
+
+def load_shard_data(folder, tokenizer, max_train_tokens=None, max_val_tokens=None) -> TokenData:
+    "`*train*.bin` / `*val*.bin` shards of `folder` with the tokenizer named by `tokenizer` (see `load_tokenizer_file`)."
+    d = Path(folder)
+    if not d.is_dir(): raise FileNotFoundError(f"{d}: no such shard folder")
+    tk = load_tokenizer_file(tokenizer)
+    out = {}
+    for split in ("train", "val"):
+        files = sorted(d.glob(f"*{split}*.bin"))
+        if not files: raise FileNotFoundError(f"{d}: no *{split}*.bin shards")
+        for f in files: check_token_range(read_shard(f), tk.vocab_size, str(f))
+        out[split] = read_shards(files)
+    tr, va = out["train"], out["val"]
+    return TokenData(tr[:max_train_tokens] if max_train_tokens else tr, va[:max_val_tokens] if max_val_tokens else va, tk, d.name)
+
+
+def text_file_documents(path, min_docs: int = 2) -> list[str]:
+    """Documents of one text file: its own separators if it has ≥ `min_docs` documents, else its blank-line
+    paragraphs, else its non-blank lines (a single plain-text file with no separators still trains)."""
+    docs = read_documents(path)
+    if len(docs) >= min_docs: return docs
+    text = "\n\n".join(docs)
+    for parts in (text.split("\n\n"), text.splitlines()):
+        parts = [x.strip() for x in parts if x.strip()]
+        if len(parts) >= min_docs: return parts
+    raise ValueError(f"{path}: a single line of text cannot be split into train and validation documents")
+
+
+def load_data(source: str = "default", tokenizer: str = "bytes", max_train_tokens=None, max_val_tokens=None,
+              val_fraction: float = 0.05) -> TokenData:
+    """`load_token_data` plus: shard folders paired with an explicitly named tokenizer file, SentencePiece
+    tokenizers (`spN`, trained locally on the corpus and cached; or a `.model` path), single plain-text files,
+    and a token-range check of every stream against the tokenizer."""
+    p = Path(source) if source not in ("default", "", None) else None
+    if p is not None and (p.suffix == ".bin" or (p.is_dir() and any(p.glob("*.bin")))):
+        if tokenizer in ("bytes",) or str(tokenizer).endswith((".model", ".json")):
+            return load_shard_data(p if p.is_dir() else p.parent, tokenizer, max_train_tokens, max_val_tokens)
+        raise ValueError(f"tokenizer = {tokenizer!r}: shards need the tokenizer they were written with, named explicitly "
+                         f"(a .model / .json path, or 'bytes')")
+    if p is not None and not p.exists(): raise FileNotFoundError(f"{p}: no such file or directory")
+    if p is not None and p.is_file() and p.suffix != ".jsonl":
+        docs = text_file_documents(p)
+        tr, va = split_documents(docs, val_fraction)
+        corpus = Corpus(p.name, tr, va, {"source": str(p), "n_docs": len(docs)})
+    else:
+        corpus = get_corpus(source or "default", val_fraction)
+    tok = str(tokenizer)
+    if tok.endswith((".model", ".json")):
+        tk = load_tokenizer_file(tok)
+    elif tok.startswith("sp") and tok[2:].isdigit():
+        key = corpus.meta.get("sha256") or hashlib.sha256(corpus.train_text.encode()).hexdigest()[:16]
+        path = cache_dir() / f"tokenizer-{corpus.name}-{key}-{tok}.model"
+        tk = SPTokenizer.load(path) if path.exists() else SPTokenizer.train(corpus.train, int(tok[2:]), path)
+    else:
+        tk = get_tokenizer(tok, corpus)
+    td = encode_corpus(corpus, tk, max_train_tokens, max_val_tokens)
+    for name, s in (("train", td.train), ("val", td.val)): check_token_range(s, tk.vocab_size, f"{corpus.name} {name}")
+    return td
 
 # %% ../nbs/01_data.ipynb #858eca77
 def _check_len(name, v, lo):

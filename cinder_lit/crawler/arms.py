@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..core import Config, Run, seed_everything
-from ..data import TokenData, lm_batch_fn, load_token_data
+from ..data import TokenData, lm_batch_fn, load_token_data, load_data
 from ..ops import evaluate_bpb
 from ..stats import divergence_record, record
 from ..train import TrainConfig
@@ -29,8 +29,8 @@ from .quant import QuantConfig, quantize_model, quantized_model, pack_artifact, 
 from .eval import SlotConfig, evaluate_slot_bpb, quant_report
 
 # %% auto #0
-__all__ = ['ARM_METRICS', 'QUANT_VARIANTS', 'RunSettings', 'split_params', 'get_data', 'train_arm', 'run_arm', 'Arm',
-           'arm_records', 'run_arms', 'quantizer_records', 'plot_arms', 'plot_paired']
+__all__ = ['ARM_METRICS', 'QUANT_VARIANTS', 'RunSettings', 'split_params', 'get_data', 'train_arm', 'bpb_items', 'run_arm', 'Arm',
+           'arm_records', 'item_records', 'run_arms', 'quantizer_records', 'plot_arms', 'plot_paired']
 
 # %% ../../nbs/24_crawler_arms.ipynb #1776b3a9
 @dataclass
@@ -48,6 +48,7 @@ class RunSettings(Config):
     slot_steps: int = 0          # > 0: also report post-quant sliding BPB with legal SLOT (needs eval_stride)
     slot_lr: float = 0.01
     slot_mode: str = "per_sample"
+    item_tokens: int = 0         # > 0: also per-item plain-window BPB records, one item per block of this many eval targets
 
     def validate(self):
         for f in ["batch_size", "seq_len", "eval_tokens"]: self.check_range(f, 1, integer=True)
@@ -58,8 +59,12 @@ class RunSettings(Config):
         except (ValueError, FileNotFoundError) as e: self._fail("data", f"'default' or a readable data file/folder ({e})")
         self.check_range("eval_stride", 0, integer=True)
         self.check_choice("compressor", ["zstd", "brotli"])
-        self.check_choice("tokenizer", ["bytes", "bpe1024", "bpe4096"])
+        tk = str(self.tokenizer)
+        if not (tk == "bytes" or (tk[:3] == "bpe" and tk[3:].isdigit()) or (tk[:2] == "sp" and tk[2:].isdigit())
+                or tk.endswith((".model", ".json"))):
+            self._fail("tokenizer", "'bytes', 'bpe<N>', 'sp<N>' (SentencePiece, trained locally) or a .model/.json tokenizer file")
         self.check_range("slot_steps", 0, integer=True)
+        self.check_range("item_tokens", 0, integer=True)
         self.check_choice("slot_mode", ["per_sample", "shared"])
         if self.slot_steps and not self.eval_stride: self._fail("slot_steps", "0 unless eval_stride > 0 (SLOT fits on scored context)")
         if self.eval_stride and self.seq_len % self.eval_stride:
@@ -89,7 +94,7 @@ _DATA_CACHE: dict = {}
 def get_data(rs: RunSettings) -> TokenData:
     key = (rs.data, rs.tokenizer, rs.max_train_tokens, rs.max_val_tokens)
     if key not in _DATA_CACHE:
-        _DATA_CACHE[key] = load_token_data(rs.data, rs.tokenizer, rs.max_train_tokens or None, rs.max_val_tokens or None)
+        _DATA_CACHE[key] = load_data(rs.data, rs.tokenizer, rs.max_train_tokens or None, rs.max_val_tokens or None)
     return _DATA_CACHE[key]
 
 
@@ -106,6 +111,25 @@ def train_arm(params: dict, run: Run | None = None, tags: dict | None = None):
     seed_everything(tc.seed)
     out = train_crawler(CrawlerGPT(mc), data, tc, rs.batch_size, rs.seq_len, run=run, compile=rs.compile, tags=tags)
     return out.model.eval(), out, (mc, tc, qc, rs), data
+
+
+def bpb_items(token_nll, n_bytes: int, block: int) -> np.ndarray:
+    """Per-item BPB contributions whose mean is exactly the BPB: the scored targets in order, cut into blocks of
+    `block` (the last may be shorter); item b = (Σ_{t∈b} nll_t / ln 2) · n_items / n_bytes. Two arms scored on the
+    same targets have the same items, so `item` pairs them (a `stats.Claim` with `unit="item"`)."""
+    nll = np.asarray(token_nll, dtype=np.float64)
+    if block < 1: raise ValueError(f"block = {block!r} is not allowed: expected an integer >= 1")
+    if n_bytes <= 0: raise ValueError(f"n_bytes = {n_bytes!r} is not allowed: expected > 0")
+    sums = np.add.reduceat(nll, np.arange(0, len(nll), block)) if len(nll) else np.zeros(0)
+    return sums / math.log(2) * len(sums) / n_bytes
+
+
+def _item_eval(model, data, rs):
+    "-> (items, bpb, n_targets) on the plain windows the headline BPB uses."
+    bl = data.tokenizer.byte_lengths
+    e = evaluate_bpb(model, data.val, bl, rs.seq_len, max_tokens=rs.eval_tokens, batch_size=rs.batch_size, per_token=True)
+    nll = e["token_nll"].detach().cpu().numpy() if torch.is_tensor(e["token_nll"]) else np.asarray(e["token_nll"])
+    return bpb_items(nll, e["val_bytes"], rs.item_tokens), e["val_bpb"], e["val_tokens"]
 
 
 def run_arm(params: dict, run: Run | None = None, tags: dict | None = None, return_model: bool = False) -> dict:
@@ -126,6 +150,11 @@ def run_arm(params: dict, run: Run | None = None, tags: dict | None = None, retu
     res = dict(base, status=out.result.status, train_loss=float(out.result.last.get("loss", float("nan"))),
                artifact_bytes=size["model_bytes"], total_bytes=size["total_bytes"], quant_seconds=qsec,
                gptq_failed=qrep["n_failed"], **ev)
+    if rs.item_tokens:
+        pre_i, pre_b, _ = _item_eval(model, data, rs)
+        post_i, post_b, n_t = _item_eval(qm, data, rs)
+        res["_items"] = {"pre_bpb_item": pre_i, "post_bpb_item": post_i, "quant_gap_item": post_i - pre_i}
+        res["item_targets"] = n_t
     if rs.slot_steps:
         sc = SlotConfig(steps=rs.slot_steps, lr=rs.slot_lr, mode=rs.slot_mode)
         res["post_slot_bpb"] = evaluate_slot_bpb(qm, data.val, bl, rs.seq_len, rs.eval_stride, sc, max_tokens=rs.eval_tokens,
@@ -159,7 +188,13 @@ def arm_records(arm: str, seed: int, res: dict, metrics=ARM_METRICS) -> list[dic
     if div is not None:   # the evaluation metrics it never produced are NaN, not absent
         have = {r["metric"] for r in recs}
         recs += [record(arm, seed, m, None) for m in ("pre_bpb", "post_bpb", "quant_gap") if m not in have]
+    recs += item_records(arm, seed, res.get("_items") or {})
     return recs
+
+
+def item_records(arm: str, seed: int, items: dict) -> list[dict]:
+    "{metric: per-item values} -> tidy records with an `item` column (item = block index of the scored targets)."
+    return [record(arm, seed, m, float(v), item=int(i)) for m, vals in items.items() for i, v in enumerate(np.asarray(vals))]
 
 
 def run_arms(base: dict, arms: list[Arm], seeds: list[int], run: Run | None = None, metrics=ARM_METRICS,
@@ -185,6 +220,7 @@ QUANT_VARIANTS = {
     "gptq": dict(method="gptq"),
     "gptq_loop": dict(method="gptq_loop"),
     "gptq_loop_c8": dict(method="gptq_loop", crawler_bits=8),
+    "gptq_lastloop": dict(method="gptq", hessian_loops="last"),   # the seed's failing GPTQ: a shared layer's Hessian from its last loop
 }
 
 
@@ -203,6 +239,7 @@ def quantizer_records(params: dict, variants: list[str], seeds: list[int], run: 
         bl = data.tokenizer.byte_lengths
         ev = lambda m, s=0: evaluate_bpb(m, data.val, bl, rs.seq_len, stride=s, max_tokens=rs.eval_tokens, batch_size=rs.batch_size)["val_bpb"]
         pre = ev(model); pre_sw = ev(model, rs.eval_stride) if rs.eval_stride else None
+        pre_i = _item_eval(model, data, rs)[0] if rs.item_tokens else None
         calib = _calib(data, rs, qc0, tc.seed, next(model.parameters()).device)
         for v in variants:
             qc = dataclasses.replace(qc0, **QUANT_VARIANTS[v])
@@ -211,6 +248,9 @@ def quantizer_records(params: dict, variants: list[str], seeds: list[int], run: 
             recs += [divergence_record(v, seed, None), record(v, seed, "pre_bpb", pre), record(v, seed, "post_bpb", post),
                      record(v, seed, "quant_gap", post - pre), record(v, seed, "quant_seconds", sec),
                      record(v, seed, "gptq_failed", rep["n_failed"])]
+            if pre_i is not None:
+                post_i = _item_eval(qm, data, rs)[0]
+                recs += item_records(v, seed, {"pre_bpb_item": pre_i, "post_bpb_item": post_i, "quant_gap_item": post_i - pre_i})
             if pre_sw is not None:
                 post_sw = ev(qm, rs.eval_stride)
                 recs += [record(v, seed, "post_sw_bpb", post_sw), record(v, seed, "quant_gap_sw", post_sw - pre_sw)]

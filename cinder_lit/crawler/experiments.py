@@ -25,9 +25,9 @@ from .arms import QUANT_VARIANTS, Arm, quantizer_records, run_arms, split_params
 # %% auto #0
 __all__ = ['SHAPE_STEPS', 'SHAPE_CLAIMS', 'SHAPE', 'XSA_STEPS', 'XSA_CLAIMS', 'XSA', 'GPTQ_STEPS', 'GPTQ_CLAIMS', 'GPTQ',
            'WIDTH_STEPS', 'WIDTH_CLAIMS', 'WIDTH', 'CHOKE_STEPS', 'CHOKE_CLAIMS', 'CHOKE', 'CrawlerBaseConfig',
-           'CrawlerSeriesConfig', 'base_params', 'arm_means', 'series_run', 'ShapeConfig', 'shape_summary', 'XsaConfig',
-           'xsa_summary', 'GptqConfig', 'gptq_run', 'gptq_summary', 'match_mlp_mult', 'WidthConfig', 'width_summary',
-           'ChokeConfig', 'choke_summary']
+           'CrawlerSeriesConfig', 'base_params', 'items_claim', 'arm_means', 'series_run', 'ShapeConfig',
+           'shape_summary', 'XsaConfig', 'xsa_summary', 'GptqConfig', 'gptq_run', 'gptq_summary', 'match_mlp_mult',
+           'WidthConfig', 'width_summary', 'ChokeConfig', 'choke_summary']
 
 # %% ../../nbs/25_crawler_experiments.ipynb #88f61f71
 @dataclass
@@ -88,8 +88,19 @@ def base_params(cfg: CrawlerBaseConfig) -> dict:
             "lr", "optimizer", "tokenizer", "data", "max_train_tokens", "max_val_tokens", "eval_tokens", "eval_stride",
             "calib_batches", "device", "precision", "method", "bits"]
     p = {k: getattr(cfg, k) for k in keys if hasattr(cfg, k)}
-    p.update(warmup_steps=max(1, cfg.steps // 10), warmdown_frac=0.2, log_every=max(1, cfg.steps // 20))
+    p.update(warmup_steps=max(1, cfg.steps // 10), warmdown_frac=0.2, log_every=max(1, cfg.steps // 20),
+             item_tokens=cfg.seq_len)    # per-item records: one item = one plain eval window (the same targets for every arm)
     return p
+
+
+def items_claim(c: Claim, metric: str | None = None, suffix: str = ":items") -> Claim:
+    """The item-paired companion of a seed-paired diff claim: the same arms and statement on the per-item metric
+    (`<metric>_item`, mean over items = the metric), paired by seed × eval window (`unit="item"`)."""
+    import dataclasses
+    m = metric or f"{c.metric}_item"
+    return dataclasses.replace(c, id=c.id + suffix, metric=m, unit="item",
+                               note=c.note + "; paired by seed × eval window (the same validation targets for every arm): "
+                                    "the interval covers evaluation-text noise for these trained models, not training-seed noise")
 
 
 def _threads(cfg):
@@ -152,6 +163,7 @@ SHAPE_CLAIMS = [
           requires={"steps": SHAPE_STEPS},
           note="'raw learning identical' as equivalence within ±0.005 BPB (two one-sided rows; this is the upper side)", **_SHAPE),
 ]
+SHAPE_CLAIMS += [items_claim(SHAPE_CLAIMS[0]), items_claim(SHAPE_CLAIMS[1])]
 
 
 def shape_summary(df, cfg) -> dict:
@@ -193,6 +205,7 @@ XSA_CLAIMS = [_xsa_pair(0, 1), _xsa_pair(1, 2),
                     requires={"steps": XSA_STEPS}, text="full XSA coverage is the BPB ceiling (promoted over XSA 11)",
                     seed_figure="1.51431 (XSA 15) vs 1.52365 (XSA 11) post-quant", seed_setting="4F+1C, 500 steps (BWXSA)",
                     seed="ouroboros_crawler", note="new row (not in CLAIMS.md): post-quant BPB, widest rung (cov2) minus narrowest (cov0)")]
+XSA_CLAIMS += [items_claim(c) for c in XSA_CLAIMS]
 
 
 def xsa_summary(df, cfg) -> dict:
@@ -214,7 +227,7 @@ class GptqConfig(CrawlerBaseConfig):
     steps: int = param(40, lo=1, help="iterations of the one training run per seed")
     n_flat: int = param(2, lo=1)
     crawler_loops: int = param(3, lo=1, help="more loops mean more sharing, where standard GPTQ is said to break")
-    variants: list[str] = param(["rtn", "gptq", "gptq_loop", "gptq_loop_c8"], choices=lambda: list(QUANT_VARIANTS),
+    variants: list[str] = param(["rtn", "gptq", "gptq_lastloop", "gptq_loop", "gptq_loop_c8"], choices=lambda: list(QUANT_VARIANTS),
                                 help="quantisers applied to the same trained weights (one arm each)")
     bits: int = param(6, lo=2, hi=8)
     damp: float = param(0.01, lo=0, help="GPTQ damping (fraction of the mean Hessian diagonal)")
@@ -231,6 +244,7 @@ def gptq_run(cfg: GptqConfig, run) -> list[dict]:
     "Per seed: train once, quantise with each variant -> records (arm = variant)."
     _threads(cfg)
     p = {**base_params(cfg), "damp": cfg.damp, "act_order": cfg.act_order}
+    p.pop("method", None)
     return quantizer_records(p, list(cfg.variants), cfg.seeds, run=run)
 
 
@@ -241,7 +255,14 @@ GPTQ_CLAIMS = [
     Claim("crawler-gptq:loop", "crawler_gptq", "post_bpb", "diff", arm="gptq_loop", baseline="gptq", direction="<", threshold=0.0,
           requires={"steps": GPTQ_STEPS},
           note="post-quant BPB of loop-aware minus standard GPTQ on the same trained weights, paired by seed", **_GPTQ),
+    Claim("crawler-gptq:std-lastloop", "crawler_gptq", "quant_gap", "value", arm="gptq_lastloop", direction=">", threshold=1.0,
+          requires={"steps": GPTQ_STEPS}, note="the seed's failing GPTQ as its own arm: shared layers' Hessians from their last loop "
+          "only (a hook that overwrites); 'catastrophic' = a quant gap above 1 BPB", **_GPTQ),
+    Claim("crawler-gptq:fix", "crawler_gptq", "post_bpb", "diff", arm="gptq_loop", baseline="gptq_lastloop", direction="<", threshold=0.0,
+          requires={"steps": GPTQ_STEPS}, note="'loop-aware GPTQ fixes it': post-quant BPB of loop-aware minus the seed's failing "
+          "GPTQ on the same trained weights, paired by seed", **_GPTQ),
 ]
+GPTQ_CLAIMS += [items_claim(GPTQ_CLAIMS[1]), items_claim(GPTQ_CLAIMS[3])]
 
 
 def gptq_summary(df, cfg) -> dict:
@@ -304,6 +325,7 @@ WIDTH_CLAIMS = [
           direction="<", threshold=0.0, requires={"steps": WIDTH_STEPS},
           note="'width reallocation': at equal unique parameters, F+1 blocks at full MLP width beat F+L blocks at the narrowed width", **_WIDTH),
 ]
+WIDTH_CLAIMS += [items_claim(c) for c in WIDTH_CLAIMS]
 
 
 def width_summary(df, cfg) -> dict:

@@ -19,8 +19,8 @@ from ..core import Config
 from ..ops import RMSNorm, apply_rope, rope_cos_sin
 
 # %% auto #0
-__all__ = ['CHOKE_SHAPES', 'CrawlerConfig', 'qat_noise', 'QLinear', 'make_norm', 'leaky_relu_sq', 'Attention', 'MLP',
-           'CrawlerMLP', 'Block', 'LoopSmearGate', 'HelixBridge', 'CrawlerGPT']
+__all__ = ['CHOKE_SHAPES', 'SEED_OUROBOROS', 'CrawlerConfig', 'qat_noise', 'QLinear', 'make_norm', 'leaky_relu_sq', 'Attention',
+           'MLP', 'CrawlerMLP', 'Block', 'LoopSmearGate', 'HelixBridge', 'CrawlerGPT', 'seed_ouroboros']
 
 # %% ../../nbs/20_crawler_model.ipynb #42841ebe
 CHOKE_SHAPES = ["plain", "flat", "pyramid", "pyramid_res", "grouped", "residual"]
@@ -61,6 +61,15 @@ class CrawlerConfig(Config):
     helix_bridge: str = "linear"
     score_dt: float = 0.0         # 0 = off
     qat_bits: int = 0             # 0 = off; 6 = noise at the int6 step on crawler weights
+    # --- the seed's architecture (seed_ouroboros turns these on; the defaults keep the earlier model bit for bit)
+    placement: str = "after"      # "after": crawler after every flat block; "bottleneck": between encoder and decoder halves
+    unet_skips: bool = False      # parameter-golf U-Net skips: decoder flat block j adds w_j * (encoder output n_enc-1-j)
+    smear_mode: str = "lerp"      # LoopSmearGate: "lerp" y + g (prev - y), g = 0 at init; "sigmoid" (1-σ(g)) y + σ(g) prev
+    tap_mode: str = "mean"        # "mean": one shared down-projection, averaged; "concat": one per tapped layer, concatenated
+    choke_stage_act: bool = False # pyramid chokes: activation after the shared stage (512 -> act -> per-loop C)
+    xsa_mode: str = "position"    # "position": XSA on the last N unrolled blocks; "module": on the last N modules (a shared
+                                  # block has it in every loop or in none)
+    crawler_mlp_mult: float = 0.0 # 0 = mlp_mult; else the crawler block's own MLP width
 
     def validate(self):
         for f in ["vocab_size", "d_model", "n_heads", "n_kv_heads", "n_crawler", "helix_dim", "helix_stride", "choke_groups"]:
@@ -83,6 +92,13 @@ class CrawlerConfig(Config):
         self.check_choice("helix_bridge", ["linear", "xattn"])
         self.check_range("score_dt", 0, 1)
         self.check_choice("qat_bits", [0, 4, 5, 6, 8])
+        self.check_choice("placement", ["after", "bottleneck"])
+        self.check_choice("smear_mode", ["lerp", "sigmoid"])
+        self.check_choice("tap_mode", ["mean", "concat"])
+        self.check_choice("xsa_mode", ["position", "module"])
+        self.check_range("crawler_mlp_mult", 0)
+        if self.placement == "bottleneck" and self.n_flat < 2: self._fail("placement", "'after' unless n_flat >= 2 (an encoder and a decoder half)")
+        if self.unet_skips and self.n_flat < 2: self._fail("unet_skips", "False unless n_flat >= 2")
         if self.d_model % self.n_heads: self._fail("n_heads", f"a divisor of d_model={self.d_model}")
         if self.n_heads % self.n_kv_heads: self._fail("n_kv_heads", f"a divisor of n_heads={self.n_heads}")
         if (self.d_model // self.n_heads) % 2: self._fail("n_heads", "a value giving an even head dim (RoPE)")
@@ -94,16 +110,24 @@ class CrawlerConfig(Config):
             self._fail("loop_rope_scales", f"a list of {self.crawler_loops} positive numbers (one per loop)")
         if not isinstance(tl, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, int) for v in tl):
             self._fail("tap_layers", "a list of flat-block indices ([] = all)")
-        if tl and (min(tl) < 0 or max(tl) >= self.n_flat): self._fail("tap_layers", f"indices in [0, {self.n_flat})")
+        if tl and (min(tl) < 0 or max(tl) >= self.n_pre): self._fail("tap_layers", f"indices in [0, {self.n_pre}) (the flat blocks before the crawler)")
         if self.tap_dim and self.n_flat == 0: self._fail("tap_dim", "0 when there are no flat blocks to tap")
         if self.crawler_mlp != "plain":
             if self.choke_dim < 1: self._fail("choke_dim", f"a positive width for crawler_mlp={self.crawler_mlp!r}")
-            if self.crawler_mlp == "grouped" and (self.choke_dim % self.choke_groups or self.hidden % self.choke_groups):
-                self._fail("choke_groups", f"a divisor of choke_dim={self.choke_dim} and of the MLP width {self.hidden}")
+            if self.crawler_mlp == "grouped" and (self.choke_dim % self.choke_groups or self.crawler_hidden % self.choke_groups):
+                self._fail("choke_groups", f"a divisor of choke_dim={self.choke_dim} and of the MLP width {self.crawler_hidden}")
         if self.helix and self.n_flat < self.helix_stride: self._fail("helix_stride", f"at most n_flat={self.n_flat}")
 
     @property
     def hidden(self) -> int: return int(round(self.mlp_mult * self.d_model))
+    @property
+    def crawler_hidden(self) -> int: return int(round((self.crawler_mlp_mult or self.mlp_mult) * self.d_model))
+    @property
+    def n_enc(self) -> int: return self.n_flat // 2
+    @property
+    def n_pre(self) -> int:
+        "Flat blocks before the crawler: the encoder half at the bottleneck, else all of them."
+        return self.n_enc if self.placement == "bottleneck" else self.n_flat
     @property
     def head_dim(self) -> int: return self.d_model // self.n_heads
     @property
@@ -182,11 +206,12 @@ class Attention(nn.Module):
 
 # %% ../../nbs/20_crawler_model.ipynb #e0bcc38e
 class MLP(nn.Module):
-    def __init__(self, cfg: CrawlerConfig, slope: float):
+    def __init__(self, cfg: CrawlerConfig, slope: float, hidden: int | None = None):
         super().__init__()
         self.slope = slope
-        self.fc = QLinear(cfg.d_model, cfg.hidden, cfg.init_std)
-        self.proj = QLinear(cfg.hidden, cfg.d_model, cfg.init_std / math.sqrt(2 * max(cfg.depth, 1)))
+        h = hidden or cfg.hidden
+        self.fc = QLinear(cfg.d_model, h, cfg.init_std)
+        self.proj = QLinear(h, cfg.d_model, cfg.init_std / math.sqrt(2 * max(cfg.depth, 1)))
 
     def forward(self, x, loop: int | None = None):
         return self.proj(leaky_relu_sq(self.fc(x), self.slope))
@@ -195,8 +220,8 @@ class MLP(nn.Module):
 class CrawlerMLP(nn.Module):
     def __init__(self, cfg: CrawlerConfig, slope: float, n_loops: int):
         super().__init__()
-        d, h, C, G = cfg.d_model, cfg.hidden, cfg.choke_dim, cfg.choke_groups
-        self.shape, self.slope, self.G = cfg.crawler_mlp, slope, G
+        d, h, C, G = cfg.d_model, cfg.crawler_hidden, cfg.choke_dim, cfg.choke_groups
+        self.shape, self.slope, self.G, self.stage_act = cfg.crawler_mlp, slope, G, cfg.choke_stage_act
         self.fc = QLinear(d, h, cfg.init_std)
         std_o = cfg.init_std / math.sqrt(2 * max(cfg.depth, 1))
         if self.shape in ("pyramid", "pyramid_res", "residual"):
@@ -218,7 +243,7 @@ class CrawlerMLP(nn.Module):
             return self.up[l](act(self.down[l](a)))
         if self.shape in ("pyramid", "pyramid_res"):
             s = self.proj(a)
-            y = self.up[l](act(self.down[l](s)))
+            y = self.up[l](act(self.down[l](act(s) if self.stage_act else s)))
             return s + y if self.shape == "pyramid_res" else y
         if self.shape == "grouped":
             parts = a.chunk(self.G, dim=-1)
@@ -231,7 +256,8 @@ class Block(nn.Module):
         super().__init__()
         self.n1, self.n2 = make_norm(cfg.norm, cfg.d_model), make_norm(cfg.norm, cfg.d_model)
         self.attn = Attention(cfg)
-        self.mlp = CrawlerMLP(cfg, slope, max(cfg.n_calls, 1)) if (crawler and cfg.crawler_mlp != "plain") else MLP(cfg, slope)
+        self.mlp = (CrawlerMLP(cfg, slope, max(cfg.n_calls, 1)) if (crawler and cfg.crawler_mlp != "plain")
+                    else MLP(cfg, slope, cfg.crawler_hidden if crawler else cfg.hidden))
 
     def forward(self, x, cos, sin, xsa: bool = False, loop: int | None = None):
         x = x + self.attn(self.n1(x), cos, sin, xsa)
@@ -239,12 +265,18 @@ class Block(nn.Module):
 
 
 class LoopSmearGate(nn.Module):
-    "y <- y + g * (x_prev - y), g a per-channel vector (zero-initialised: identity)."
-    def __init__(self, d: int):
-        super().__init__(); self.gate = nn.Parameter(torch.zeros(d))
+    """Blend each loop's output y with the previous loop's output `prev` (loop 0: the encoder output), per channel.
+    `mode="lerp"`: y + g (prev − y), g = 0 at init (identity). `mode="sigmoid"` (the seed's gate):
+    (1 − σ(g)) y + σ(g) prev, g = 0 at init (a 0.5 blend)."""
+    def __init__(self, d: int, mode: str = "lerp"):
+        super().__init__(); self.mode = mode; self.gate = nn.Parameter(torch.zeros(d))
 
     def forward(self, y, prev):
-        return y + self.gate.to(y.dtype) * (prev - y)
+        g = self.gate.to(y.dtype)
+        if self.mode == "sigmoid":
+            s = torch.sigmoid(g)
+            return (1 - s) * y + s * prev
+        return y + g * (prev - y)
 
 
 class HelixBridge(nn.Module):
@@ -283,11 +315,14 @@ class CrawlerGPT(nn.Module):
         # --- switches
         if cfg.qk_gain_init > 0:
             for b in [*self.flat, *self.crawler]: b.attn.add_qk_gain(cfg.qk_gain_init)
-        self.smear = LoopSmearGate(d) if cfg.loop_smear else None
-        self.tap_ids = (list(cfg.tap_layers) or list(range(cfg.n_flat))) if cfg.tap_dim else []
+        self.smear = LoopSmearGate(d, cfg.smear_mode) if cfg.loop_smear else None
+        self.tap_ids = (list(cfg.tap_layers) or list(range(cfg.n_pre))) if cfg.tap_dim else []
         if cfg.tap_dim:
-            self.tap_down = QLinear(d, cfg.tap_dim, cfg.init_std)
-            self.tap_up = nn.ModuleList(QLinear(cfg.tap_dim, d, cfg.init_std) for _ in range(cfg.crawler_loops if cfg.tap_per_loop else 1))
+            concat = cfg.tap_mode == "concat"
+            self.tap_down = (nn.ModuleList(QLinear(d, cfg.tap_dim, cfg.init_std) for _ in self.tap_ids) if concat
+                             else QLinear(d, cfg.tap_dim, cfg.init_std))
+            tin = cfg.tap_dim * (len(self.tap_ids) if concat else 1)
+            self.tap_up = nn.ModuleList(QLinear(tin, d, cfg.init_std) for _ in range(cfg.crawler_loops if cfg.tap_per_loop else 1))
             for u in self.tap_up: nn.init.zeros_(u.weight)
         if cfg.helix:
             self.bridge_cf = HelixBridge(d, cfg.helix_dim, cfg.helix_bridge, cfg.init_std)  # crawler -> flat
@@ -296,14 +331,29 @@ class CrawlerGPT(nn.Module):
             for m in self.crawler.modules():
                 if isinstance(m, QLinear): m.qat_bits = cfg.qat_bits
         self.rope_scales = [float(v) for v in cfg.loop_rope_scales]
+        self.skip_w = (nn.ParameterList(nn.Parameter(torch.ones(d)) for _ in range(min(cfg.n_enc, cfg.n_flat - cfg.n_enc)))
+                       if cfg.unet_skips else None)
 
     # -- helpers
     def xsa_at(self, pos: int) -> bool:
+        "XSA at unrolled position `pos` (xsa_mode='position')."
         return pos >= self.cfg.depth - self.cfg.xsa_last_n
+
+    def xsa_module(self, kind: str, i: int, loop: int = 0) -> bool:
+        """Whether module `i` of `kind` ('flat' or 'crawler') runs XSA (in loop `loop`). Position mode: by unrolled
+        position. Module mode: modules in forward order (pre flats, crawler blocks, post flats), the last `xsa_last_n`."""
+        cfg = self.cfg
+        nc = len(self.crawler)
+        if cfg.xsa_mode == "module":
+            idx = (i if i < cfg.n_pre else i + nc) if kind == "flat" else cfg.n_pre + i
+            return idx >= cfg.n_flat + nc - cfg.xsa_last_n
+        if kind == "flat":
+            return self.xsa_at(i if i < cfg.n_pre else i + cfg.crawler_loops * cfg.n_crawler)
+        return self.xsa_at(cfg.n_pre + loop * cfg.n_crawler + i)
 
     def run_crawler(self, x, cos, sin, call: int, pos0: int | None):
         for j, b in enumerate(self.crawler):
-            x = b(x, cos, sin, xsa=(pos0 is not None and self.xsa_at(pos0 + j)), loop=call)
+            x = b(x, cos, sin, xsa=(pos0 is not None and self.xsa_module("crawler", j, call)), loop=call)
         return x
 
     def hidden(self, idx):
@@ -312,22 +362,33 @@ class CrawlerGPT(nn.Module):
         B, T = idx.shape
         x = self.embed(idx)
         cos, sin = rope_cos_sin(T, cfg.head_dim, cfg.rope_base, device=idx.device)
-        taps, c, fire = [], (x if cfg.helix else None), 0
-        for i, b in enumerate(self.flat):
-            x = b(x, cos, sin, xsa=self.xsa_at(i))
+        taps, skips, st = [], [], {"c": (x if cfg.helix else None), "fire": 0}
+
+        def flat(i, x):
+            if self.skip_w is not None and cfg.n_enc <= i < cfg.n_enc + len(self.skip_w) and skips:
+                x = x + self.skip_w[i - cfg.n_enc].to(x.dtype) * skips.pop()
+            x = self.flat[i](x, cos, sin, xsa=self.xsa_module("flat", i))
             if i in self.tap_ids: taps.append(x)
+            if self.skip_w is not None and i < cfg.n_enc: skips.append(x)
             if cfg.helix and (i + 1) % cfg.helix_stride == 0:
-                c = self.run_crawler(c, cos, sin, call=cfg.crawler_loops + fire, pos0=None); fire += 1
-                x, c = x + self.bridge_cf(x, c), c + self.bridge_fc(c, x)
+                st["c"] = self.run_crawler(st["c"], cos, sin, call=cfg.crawler_loops + st["fire"], pos0=None); st["fire"] += 1
+                c = st["c"]
+                x, st["c"] = x + self.bridge_cf(x, c), c + self.bridge_fc(c, x)
+            return x
+
+        for i in range(cfg.n_pre): x = flat(i, x)
         if taps:
-            tap = sum(self.tap_down(t.detach() if cfg.tap_detach else t) for t in taps) / len(taps)
+            tt = [t.detach() if cfg.tap_detach else t for t in taps]
+            tap = (torch.cat([dn(t) for dn, t in zip(self.tap_down, tt)], dim=-1) if cfg.tap_mode == "concat"
+                   else sum(self.tap_down(t) for t in tt) / len(tt))
         for l in range(cfg.crawler_loops):
             xin = x if not taps else x + self.tap_up[l if cfg.tap_per_loop else 0](tap)
             cs = (cos, sin) if not self.rope_scales else rope_cos_sin(T, cfg.head_dim, cfg.rope_base, self.rope_scales[l], device=idx.device)
-            y = self.run_crawler(xin, *cs, call=l, pos0=cfg.n_flat + l * cfg.n_crawler)
+            y = self.run_crawler(xin, *cs, call=l, pos0=0)
             if cfg.score_dt > 0: y = (1 - cfg.score_dt) * xin + cfg.score_dt * y
             if self.smear is not None: y = self.smear(y, x)
             x = y
+        for i in range(cfg.n_pre, cfg.n_flat): x = flat(i, x)
         return self.norm_f(x)
 
     def logits(self, h, delta=None):
@@ -347,3 +408,17 @@ class CrawlerGPT(nn.Module):
 
     def crawler_param_names(self) -> list[str]:
         return [n for n, _ in self.named_parameters() if n.startswith("crawler.")]
+
+# %% ../../nbs/20_crawler_model.ipynb #8af41266
+SEED_OUROBOROS = dict(vocab_size=1024, d_model=512, n_heads=8, n_kv_heads=4, mlp_mult=3.0, n_flat=9, n_crawler=1,
+                      crawler_loops=2, logit_softcap=30.0, qk_gain_init=4.0, xsa_mode="module", xsa_last_n=10,
+                      placement="bottleneck", unet_skips=True, loop_smear=True, smear_mode="sigmoid", tap_dim=32,
+                      tap_mode="concat", tap_detach=False, tap_per_loop=True, choke_stage_act=True, crawler_mlp_mult=3.0)
+
+
+def seed_ouroboros(**overrides) -> CrawlerConfig:
+    """The seed's architecture (see the table above) as a `CrawlerConfig`; `overrides` change any field (e.g. a small
+    `d_model` for CPU). `xsa_last_n` defaults to every module (n_flat + n_crawler) when the depth is overridden."""
+    kw = {**SEED_OUROBOROS, **overrides}
+    if "xsa_last_n" not in overrides: kw["xsa_last_n"] = kw["n_flat"] + kw["n_crawler"]
+    return CrawlerConfig(**kw)

@@ -25,7 +25,7 @@ from ..ops import causal_lm_loss
 from .model import CrawlerConfig, CrawlerGPT
 
 # %% auto #0
-__all__ = ['ddp_setup', 'ddp_cleanup', 'TrainOutcome', 'train_crawler', 'main']
+__all__ = ['CLI_KEYS', 'ddp_setup', 'ddp_cleanup', 'broadcast_params', 'TrainOutcome', 'train_crawler', 'build_from_args', 'main']
 
 # %% ../../nbs/21_crawler_train.ipynb #0c241bbe
 def ddp_setup(backend: str | None = None):
@@ -46,6 +46,17 @@ def ddp_cleanup():
     import torch.distributed as dist
     if dist.is_initialized(): dist.destroy_process_group()
 
+# %% ../../nbs/21_crawler_train.ipynb #ebf982ef
+def broadcast_params(model: nn.Module, src: int = 0) -> nn.Module:
+    """Copy rank `src`'s parameters and buffers to every rank (no-op outside a process group of 2+ ranks).
+    The foundation loop all-reduces gradients, which keeps equal models equal: this makes them equal at step 0."""
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2: return model
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            dist.broadcast(t.data, src)
+    return model
+
 # %% ../../nbs/21_crawler_train.ipynb #4edca282
 @dataclass
 class TrainOutcome:
@@ -61,11 +72,14 @@ def train_crawler(model: CrawlerGPT, data: TokenData, tcfg: TrainConfig, batch_s
     """Train `model` on `data.train` for `tcfg.steps` steps with the foundation Trainer (loss: `ops.causal_lm_loss`).
     `run` + `tags` (e.g. `{"arm": ..., "seed": ...}`) stream per-step metrics and heartbeats into the run.
     The batch order depends on `tcfg.seed` only, so arms trained with the same seed see the same batches.
-    `ddp=True` wraps the model in DistributedDataParallel (call `ddp_setup()` first, e.g. under torchrun)."""
+    Under a process group (`ddp_setup()`, e.g. torchrun) rank 0's weights are broadcast first, the loop all-reduces
+    gradients, and every rank draws its own batches; only rank 0 writes the run and the checkpoint."""
     import torch.distributed as dist
-    rank = dist.get_rank() if (ddp and dist.is_initialized()) else 0
+    in_group = dist.is_available() and dist.is_initialized()
+    rank = dist.get_rank() if in_group else 0
     device = get_device(tcfg.device)
     model = model.to(device)
+    if in_group: broadcast_params(model)
     net: nn.Module = model
     loop_ddp = hasattr(_train, "init_distributed")   # the foundation loop all-reduces gradients itself
     if ddp and not loop_ddp:
@@ -84,46 +98,112 @@ def train_crawler(model: CrawlerGPT, data: TokenData, tcfg: TrainConfig, batch_s
     return TrainOutcome(model, res, 1000 * dt / n, n * B * L / dt)
 
 # %% ../../nbs/21_crawler_train.ipynb #d6fb592c
-def _parse_kv(argv):
+CLI_KEYS = {"data": "'default', a text file/folder (one plain file is split by paragraphs/lines), or a folder of .bin shards",
+            "vocab": "tokenizer: bytes | bpe<N> | sp<N> (SentencePiece, trained locally) | a .model/.json file (required for shards)",
+            "batch_size": "sequences per rank per step (default 16)", "seq_len": "tokens per sequence (default 256)",
+            "compile": "torch.compile the model (default false)", "out": "checkpoint path written by rank 0 (default crawler.pt)",
+            "save_all_ranks": "also write every other rank's weights to <out>.rank<r> (to check that ranks agree)"}
+_CLI_DEFAULTS = {"data": "default", "vocab": "bytes", "batch_size": 16, "seq_len": 256, "compile": False, "out": "crawler.pt",
+                 "save_all_ranks": False}
+
+
+def _convert(k: str, v: str, cur):
+    "Parse the text `v` of key `k` to the type of its default `cur`; a bad value raises a one-line ValueError."
+    if isinstance(cur, (list, tuple)):
+        import yaml
+        try: x = yaml.safe_load(v)
+        except Exception: x = None
+        if not isinstance(x, list): raise ValueError(f"{k}={v!r}: expects a YAML list, e.g. {k}=[1,2]")
+        return type(cur)(x)
+    if isinstance(cur, bool):
+        if v.lower() in ("1", "true", "yes"): return True
+        if v.lower() in ("0", "false", "no"): return False
+        raise ValueError(f"{k}={v!r}: expects true or false")
+    try:
+        if isinstance(cur, int): return int(v)
+        if isinstance(cur, float): return float(v)
+    except ValueError:
+        raise ValueError(f"{k}={v!r}: expects {'an integer' if isinstance(cur, int) else 'a number'}") from None
+    return v
+
+
+def _parse_kv(argv) -> dict:
+    "`key=value` strings -> typed dict; keys are `CrawlerConfig` / `TrainConfig` fields or `CLI_KEYS`; unknown keys raise."
     import dataclasses
-    kinds = {f.name: f.type for f in dataclasses.fields(CrawlerConfig)} | {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    defaults = {**_CLI_DEFAULTS, **dataclasses.asdict(TrainConfig()), **CrawlerConfig().to_dict()}
     out = {}
     for a in argv:
-        if "=" not in a: raise ValueError(f"argument {a!r} is not key=value")
+        if "=" not in a: raise ValueError(f"argument {a!r} is not key=value (see --help)")
         k, v = a.split("=", 1)
-        d = (CrawlerConfig() if k in {f.name for f in dataclasses.fields(CrawlerConfig)} else TrainConfig())
-        cur = getattr(d, k, None)
-        if isinstance(cur, list):
-            import yaml
-            v = yaml.safe_load(v)
-            if not isinstance(v, list): raise ValueError(f"argument {k!r} expects a YAML list, e.g. {k}=[1,2]")
-        elif isinstance(cur, bool): v = v.lower() in ("1", "true", "yes")
-        elif isinstance(cur, int): v = int(v)
-        elif isinstance(cur, float): v = float(v)
-        out[k] = v
+        if k not in defaults:
+            import difflib
+            near = difflib.get_close_matches(k, list(defaults), n=1)
+            raise ValueError(f"unknown key {k!r}" + (f" (did you mean {near[0]!r}?)" if near else "") + " (see --help)")
+        if k == "vocab_size": raise ValueError("vocab_size comes from the tokenizer: set vocab= instead")
+        out[k] = _convert(k, v, defaults[k])
     return out
 
 
-def main(argv=None):
-    import sys, dataclasses
-    from cinder_lit.data import load_token_data
-    kv = _parse_kv(sys.argv[1:] if argv is None else argv)
+def _help() -> str:
+    import dataclasses
+    lines = ["usage: [torchrun --nproc_per_node=N] python -m cinder_lit.crawler.train key=value ...", "",
+             "Trains a CrawlerGPT with the foundation loop (one model on every rank) and writes its state_dict.", "",
+             "run keys:"]
+    lines += [f"  {k:16s} {h}" for k, h in CLI_KEYS.items()]
+    for title, C in (("model keys (CrawlerConfig)", CrawlerConfig), ("training keys (TrainConfig)", TrainConfig)):
+        d = C()
+        lines += ["", f"{title}:", "  " + ", ".join(f"{f.name}={getattr(d, f.name)!r}" for f in dataclasses.fields(C)
+                                                    if f.name != "vocab_size")]
+    return "\n".join(lines)
+
+
+def build_from_args(kv: dict, device):
+    "Split parsed keys into (CrawlerConfig, TrainConfig, run keys); configs validate here, before any data is read."
+    import dataclasses
+    kv = dict(kv)
+    run = {k: kv.pop(k, d) for k, d in _CLI_DEFAULTS.items()}
+    for k in ("batch_size", "seq_len"):
+        if run[k] < 1: raise ValueError(f"{k}={run[k]}: expects an integer >= 1")
+    mnames = {f.name for f in dataclasses.fields(CrawlerConfig)}
+    mk = {k: v for k, v in kv.items() if k in mnames}
+    tk = {k: v for k, v in kv.items() if k not in mnames}
+    tcfg = TrainConfig(**{"optimizer": "muon", "precision": "bf16" if device.type == "cuda" else "fp32", **tk, "device": str(device)})
+    CrawlerConfig(**mk)            # validate the model keys now (vocab_size is set from the data later)
+    return mk, tcfg, run
+
+
+def main(argv=None) -> int:
+    """CLI entry point: `--help`, key=value validation and one-line errors (exit code 2) instead of tracebacks.
+    Every rank seeds with `seed` before building the model, and `train_crawler` broadcasts rank 0's weights."""
+    import sys
+    from cinder_lit.core import seed_everything, atomic_torch_save
+    from cinder_lit.data import load_data
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or any(a in ("-h", "--help", "help") for a in argv):
+        print(_help()); return 0
+    try:
+        kv = _parse_kv(argv)
+        mk, tcfg, run = build_from_args(kv, get_device("auto"))
+    except (ValueError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr); return 2
     rank, world, device = ddp_setup()
-    data = load_token_data(kv.pop("data", "default"), kv.pop("vocab", "bytes"))
-    B, L = int(kv.pop("batch_size", 16)), int(kv.pop("seq_len", 256))
-    comp, out = str(kv.pop("compile", "0")) in ("1", "True", "true"), kv.pop("out", "crawler.pt")
-    mk = {k: v for k, v in kv.items() if k in {f.name for f in dataclasses.fields(CrawlerConfig)}}
-    tk = {k: v for k, v in kv.items() if k not in mk}
-    mcfg = CrawlerConfig(**{**mk, "vocab_size": data.vocab_size})
-    tcfg = TrainConfig(**{"optimizer": "muon", "precision": "bf16" if device.type == "cuda" else "fp32", **tk,
-                          "device": str(device)})
-    o = train_crawler(CrawlerGPT(mcfg), data, tcfg, B, L, compile=comp, ddp=world > 1)
+    try:
+        tcfg = tcfg.replace(device=str(device))
+        data = load_data(run["data"], run["vocab"])
+        mcfg = CrawlerConfig(**{**mk, "vocab_size": data.vocab_size})
+        seed_everything(tcfg.seed)          # before construction: the same seed gives the same model
+        o = train_crawler(CrawlerGPT(mcfg), data, tcfg, run["batch_size"], run["seq_len"], compile=run["compile"], ddp=world > 1)
+    except (ValueError, FileNotFoundError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr); ddp_cleanup(); return 2
+    sd = {"config": mcfg.to_dict(), "model": o.model.state_dict()}
     if rank == 0:
-        from cinder_lit.core import atomic_torch_save
-        atomic_torch_save({"config": mcfg.to_dict(), "model": o.model.state_dict()}, out)
-        print(f"{o.result.status}: {o.step_ms:.1f} ms/step, {o.tokens_per_s * world:.0f} tok/s (all ranks) -> {out}")
+        atomic_torch_save(sd, run["out"])
+        print(f"{o.result.status}: {o.step_ms:.1f} ms/step, {o.tokens_per_s * world:.0f} tok/s (all ranks) -> {run['out']}")
+    elif run["save_all_ranks"]:
+        atomic_torch_save(sd, f"{run['out']}.rank{rank}")
     ddp_cleanup()
+    return 0 if o.result.ok else 1
 
 
 if __name__ == "__main__" and "__file__" in globals():  # `python -m` / torchrun, never inside a notebook
-    main()
+    raise SystemExit(main())
