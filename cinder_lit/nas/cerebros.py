@@ -24,7 +24,7 @@ from torch import nn
 from ..core import Config, read_json
 from ..train import TrainConfig, Trainer, backprop
 from ..ops import RMSNorm, apply_rope
-from .models import ModelConfig, RCConfig, RCHook, UnitModel, cls_loss
+from .models import ModelConfig, RCConfig, RCController, RCTelemetryHook, UnitModel, cls_loss
 
 # %% auto #0
 __all__ = ['CerebrosSpace', 'sample_spec', 'spec_nodes', 'CerebrosNet', 'build_cerebros', 'grad_outliers', 'h2h_train',
@@ -206,17 +206,23 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
     t = make_task(task, seq_len, batch_size, seed, eval_batches=eval_batches)
     model = _make_model(system, t, d_model, n_layers, unit_type, seed, params)
     rcc = rc or RCConfig(mode=rc_mode if system == "cfe" else "observe", plv_window=16)
+    rcc = rcc.replace(probe_len=min(rcc.probe_len, seq_len), probe_window=min(rcc.probe_window, seq_len - 1))
     if out_dir is None:
         parent = None
         if run is not None:
             parent = Path(run.dir) / "rc"; parent.mkdir(parents=True, exist_ok=True)
         out_dir = tempfile.mkdtemp(prefix=f"{system}-{task}-L{seq_len}-s{seed}-", dir=parent)
-    hook = RCHook(out_dir, rcc, seed=seed)
+    hook = RCTelemetryHook(out_dir, rcc, seed=seed)
     tc = TrainConfig(steps=steps, lr=(params or {}).get("lr", lr), log_every=1, eval_every=0, device=device,
                      precision=precision, seed=seed, max_loss=1e4)
     tags = dict({"arm": system, "seed": seed, "task": task, "seq_len": seq_len}, **(tags or {}))
     t0 = time.time()
-    res = Trainer(model, t["batch_fn"], backprop(t["loss_fn"]), tc, run=run, eval_fn=t["eval_fn"], hooks=[hook],
+    # the RC modes act on training through the controller (CFE's unit models have the state map it regulates)
+    ctl = RCController(rcc, t["probe"][:rcc.probe_len], seed=seed) if hasattr(model, "state_map") else None
+    if ctl is None and rcc.mode != "observe":
+        raise ValueError(f"rc_mode = {rcc.mode!r} needs a model with a state map (CFE); {system} runs 'observe'")
+    sf = ctl.step_fn(t["loss_fn"]) if ctl is not None else backprop(t["loss_fn"])
+    res = Trainer(model, t["batch_fn"], sf, tc, run=run, eval_fn=t["eval_fn"], hooks=[hook],
                   tags=tags, desc=f"{system} {task} L={seq_len} s={seed}").fit()
     wall = time.time() - t0
     hist = res.history  # one row per step (the final evaluation is merged into the last row)
@@ -230,7 +236,8 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
                objective=(res.last.get("val_loss", math.nan) + hook.rc_term) if res.ok else None,
                rc_dir=str(out_dir), step=res.step,
                losses=losses, plv=[h.get("plv") for h in hist], sigma=[h.get("sigma") for h in hist],
-               lam=[h.get("lam") for h in hist])
+               lam=[h.get("lam") for h in hist], ftle=[h.get("ftle") for h in hist],
+               **(ctl.summary() if ctl is not None else {}))
     if system == "cerebros":
         out["spec"] = model.spec
     return out
