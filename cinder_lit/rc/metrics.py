@@ -510,12 +510,12 @@ def _mr_fit(ks, rk, offset: bool):
 def mr_bootstrap(activity, kmax: int = 100, kmin: int = 1, offset: bool = False, n_boot: int = 200,
                  seed: int = 0, level: float = 0.95, segments: int | None = None) -> dict:
     """Multistep-regression branching ratio with a bootstrap interval: trials [R, T] are resampled with
-    replacement (one series is first cut into `segments` consecutive pieces, default max(4, T // (8 kmax)),
+    replacement (one series is first cut into `segments` consecutive pieces, default max(10, T // (8 kmax)),
     which become the trials). `offset=True` fits r_k = b m^k + c (the MR toolbox's `exp_offset`, robust to
     slow drifts). -> dict(m, b, c, lo, hi, level, n_boot, fit, trials)."""
     a = np.asarray(activity.detach().cpu() if _is_tensor(activity) else activity, dtype=np.float64)
     if a.ndim == 1:
-        nseg = max(4, a.size // (8 * kmax)) if segments is None else int(segments)
+        nseg = max(10, a.size // (8 * kmax)) if segments is None else int(segments)
         L = a.size // nseg
         a = a[:nseg * L].reshape(nseg, L)
     if a.ndim != 2 or a.shape[0] < 2:
