@@ -55,7 +55,7 @@ def test_acceptance_command(tmp_path):
     p = _cfe("--trials", 3, "--epochs", 1, "--device", "cpu", "--seq_len", 128, "--unit_type", "mhla_rope",
              "--rc_mode", "auto", "--batch_size", 2, "--steps_per_epoch", 10, "--d_model", 16, "--n_layers", 1,
              "--plv_window", 8, "--out", tmp_path)
-    summ = json.loads(p.stdout.strip().splitlines()[-1])
+    summ = json.loads(p.stdout)          # stdout is pure JSON: nothing else on it
     assert summ["finished"] == 3 and summ["complete"] == 3
     sd = Path(summ["study_dir"])
     assert sd.parent == tmp_path and sd.name.startswith("study_")
@@ -101,8 +101,10 @@ def test_sigkill_then_resume(tmp_path):
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in counted)
     interrupted = [t for t in st.trials if t.user_attrs.get("interrupted")]
     assert len(interrupted) == 1 and interrupted[0].state == TrialState.FAIL
-    # the interrupted configuration was retried
-    assert any(t.user_attrs.get("retry_of") == interrupted[0].number for t in st.trials)
+    # the interrupted configuration was retried, on the same seed
+    retry = [t for t in st.trials if t.user_attrs.get("retry_of") == interrupted[0].number]
+    assert retry and retry[0].user_attrs["seed"] == interrupted[0].user_attrs["seed"] == interrupted[0].number
+    assert retry[0].number != interrupted[0].number and retry[0].params == interrupted[0].params
     assert not any(t.state == TrialState.RUNNING for t in st.trials)
     # resuming a finished study runs nothing more
     _cfe(*args, "--resume")
@@ -124,6 +126,15 @@ def test_forced_divergence_recorded_and_pruning(tmp_path):
     assert t0.state.name == "FAIL" and "loss is nan" in t0.user_attrs["fail_reason"]
     s = json.loads((tmp_path / "study_d" / "t000" / "summary.json").read_text())
     assert s["status"].startswith("ABORTED @ step 1")
+
+
+def test_no_trial_succeeded_exits_nonzero(tmp_path):
+    "Every trial fails: exit status 1, the reason on stderr, and stdout still exactly one JSON object."
+    p = _cfe(*TINY, "--trials", 2, "--out", tmp_path, "--study-name", "f", "--inject", "nan@0,crash@1", check=False)
+    assert p.returncode == 1, p.stderr[-2000:]
+    summ = json.loads(p.stdout)
+    assert summ["complete"] == 0 and summ["failed"] == 2
+    assert "no trial succeeded" in p.stderr
 
 
 def test_two_workers_one_journal(tmp_path):

@@ -24,11 +24,11 @@ from torch import nn
 from ..core import Config, read_json
 from ..train import TrainConfig, Trainer, backprop
 from ..ops import RMSNorm, apply_rope
-from .models import ModelConfig, RCConfig, RCHook, UnitModel, cls_loss
+from .models import ModelConfig, RCConfig, RCController, RCTelemetryHook, UnitModel, cls_loss
 
 # %% auto #0
-__all__ = ['CerebrosSpace', 'sample_spec', 'spec_nodes', 'CerebrosNet', 'build_cerebros', 'grad_outliers', 'h2h_train',
-           'h2h_search', 'loglog_slope', 'saved_bytes', 'step_cost', 'med_iqr', 'h2h_grid', 'plot_band']
+__all__ = ['CerebrosSpace', 'sample_spec', 'spec_nodes', 'CerebrosNet', 'build_cerebros', 'sample_spec_faithful', 'grad_outliers',
+           'h2h_train', 'h2h_search', 'loglog_slope', 'saved_bytes', 'step_cost', 'med_iqr', 'h2h_grid', 'plot_band']
 
 # %% ../../nbs/19_nas_cerebros.ipynb #30f1b47c
 @dataclass
@@ -169,6 +169,63 @@ def build_cerebros(spec_or_json, vocab: int, n_classes: int = 0, pool: str = "me
         raise ValueError("not a cerebros spec (missing kind='cerebros')")
     return CerebrosNet(spec, vocab, n_classes, pool)
 
+# %% ../../nbs/19_nas_cerebros.ipynb #4701728f
+def sample_spec_faithful(seed: int, n_levels: int = 3, max_units: int = 3, min_neurons: int = 16,
+                         max_neurons: int = 64, d_in: int = 64, first_affinity: float = 5.0,
+                         main_affinity: float = 0.7, final_affinity: int = 2, p_lateral: float = 0.97,
+                         max_consecutive_lateral: int = 7, gate_after: int = 3) -> dict:
+    """A graph drawn by Cerebros' own connectivity rule (cerebros-core-algorithm-alpha, `DenseUnit` /
+    `DenseLateralConnectivity`, read for the rule only), in this module's spec format:
+
+    * a unit on level 1 picks ceil(`first_affinity` · n_0) inputs from the input level; a unit on level k ≥ 2
+      picks, for **every** earlier level i (input included), ceil(`main_affinity` · 0.7^(k−i) · n_i) units of
+      level i, uniformly *with replacement* (repeats are concatenated repeatedly) — so it reaches every
+      earlier level;
+    * laterals: unit j tries each k = j−1, …, 1 once (k is both the distance and the target's index, as in the
+      original), connecting with probability `p_lateral` · 0.95^k while fewer than `max_consecutive_lateral`
+      consecutive tries connected; every (`gate_after`+1)-th try is gated (sigmoid gate);
+    * the output unit picks `final_affinity` · n_last units of the last level and then follows the level rule;
+    * a unit no later unit reads is connected to the output (Cerebros' successor repair).
+    Widths are drawn uniformly in [min_neurons, max_neurons]; the level count is fixed (`n_levels`)."""
+    rng = np.random.default_rng(int(seed))
+    levels = [[{"id": "in", "neurons": d_in}]]
+    for i in range(1, n_levels + 1):
+        levels.append([{"id": f"L{i}U{j}", "neurons": int(rng.integers(min_neurons, max_neurons + 1))}
+                       for j in range(int(rng.integers(1, max_units + 1)))])
+    levels.append([{"id": "out", "neurons": d_in}])
+    out_level = len(levels) - 1
+
+    def picks(k, i):
+        n = len(levels[i])
+        c = first_affinity * n if k == 1 else main_affinity * (0.7 ** (k - i)) * n
+        return [levels[i][int(t)]["id"] for t in rng.choice(n, size=int(math.ceil(c)))]
+
+    edges, gated = [], []
+    for k in range(1, out_level + 1):
+        for j, u in enumerate(levels[k]):
+            srcs = []
+            if k == out_level:
+                srcs += [levels[k - 1][int(t)]["id"] for t in rng.choice(len(levels[k - 1]), size=final_affinity * len(levels[k - 1]))]
+            for i in range(k):
+                srcs += picks(k, i)
+            consecutive, ungated = 0, 0
+            for i in range(1, j):
+                kk = j - i
+                connect = consecutive <= max_consecutive_lateral - 1 and rng.random() <= p_lateral * 0.95 ** kk
+                consecutive = consecutive + 1 if connect else 0
+                gate = ungated % gate_after == 0 and ungated != 0
+                ungated = 0 if gate else ungated + 1
+                if connect:
+                    edges.append([levels[k][kk]["id"], u["id"]])
+                    if gate: gated.append([levels[k][kk]["id"], u["id"]])
+            edges += [[s, u["id"]] for s in srcs]
+    used = {s for s, _ in edges}
+    repaired = [u["id"] for lv in levels[1:-1] for u in lv if u["id"] not in used]
+    edges += [[s, "out"] for s in repaired]
+    return {"kind": "cerebros", "rule": "faithful", "seed": int(seed), "init_seed": int(rng.integers(2**31)),
+            "d_in": d_in, "levels": [[dict(u) for u in lv] for lv in levels[:-1]], "edges": edges,
+            "gated_edges": gated, "gated": [], "repaired": repaired}
+
 # %% ../../nbs/19_nas_cerebros.ipynb #013a4cff
 def grad_outliers(gn, k: float = 6.0) -> int:
     "Steps with gradient norm above median + k·MAD."
@@ -206,17 +263,23 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
     t = make_task(task, seq_len, batch_size, seed, eval_batches=eval_batches)
     model = _make_model(system, t, d_model, n_layers, unit_type, seed, params)
     rcc = rc or RCConfig(mode=rc_mode if system == "cfe" else "observe", plv_window=16)
+    rcc = rcc.replace(probe_len=min(rcc.probe_len, seq_len), probe_window=min(rcc.probe_window, seq_len - 1))
     if out_dir is None:
         parent = None
         if run is not None:
             parent = Path(run.dir) / "rc"; parent.mkdir(parents=True, exist_ok=True)
         out_dir = tempfile.mkdtemp(prefix=f"{system}-{task}-L{seq_len}-s{seed}-", dir=parent)
-    hook = RCHook(out_dir, rcc, seed=seed)
+    hook = RCTelemetryHook(out_dir, rcc, seed=seed)
     tc = TrainConfig(steps=steps, lr=(params or {}).get("lr", lr), log_every=1, eval_every=0, device=device,
                      precision=precision, seed=seed, max_loss=1e4)
     tags = dict({"arm": system, "seed": seed, "task": task, "seq_len": seq_len}, **(tags or {}))
     t0 = time.time()
-    res = Trainer(model, t["batch_fn"], backprop(t["loss_fn"]), tc, run=run, eval_fn=t["eval_fn"], hooks=[hook],
+    # the RC modes act on training through the controller (CFE's unit models have the state map it regulates)
+    ctl = RCController(rcc, t["probe"][:rcc.probe_len], seed=seed) if hasattr(model, "state_map") else None
+    if ctl is None and rcc.mode != "observe":
+        raise ValueError(f"rc_mode = {rcc.mode!r} needs a model with a state map (CFE); {system} runs 'observe'")
+    sf = ctl.step_fn(t["loss_fn"]) if ctl is not None else backprop(t["loss_fn"])
+    res = Trainer(model, t["batch_fn"], sf, tc, run=run, eval_fn=t["eval_fn"], hooks=[hook],
                   tags=tags, desc=f"{system} {task} L={seq_len} s={seed}").fit()
     wall = time.time() - t0
     hist = res.history  # one row per step (the final evaluation is merged into the last row)
@@ -230,7 +293,8 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
                objective=(res.last.get("val_loss", math.nan) + hook.rc_term) if res.ok else None,
                rc_dir=str(out_dir), step=res.step,
                losses=losses, plv=[h.get("plv") for h in hist], sigma=[h.get("sigma") for h in hist],
-               lam=[h.get("lam") for h in hist])
+               lam=[h.get("lam") for h in hist], ftle=[h.get("ftle") for h in hist],
+               **(ctl.summary() if ctl is not None else {}))
     if system == "cerebros":
         out["spec"] = model.spec
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,8 +23,8 @@ from .units import UNIT_TYPES, make_unit
 from ..ops import RMSNorm, causal_lm_loss
 
 # %% auto #0
-__all__ = ['RC_MODES', 'ModelConfig', 'Block', 'UnitModel', 'cls_loss', 'RCConfig', 'rc_penalty', 'rc_weight', 'rc_stream',
-           'RCHook']
+__all__ = ['RC_MODES', 'ModelConfig', 'Block', 'UnitModel', 'cls_loss', 'RCConfig', 'rc_penalty', 'rc_weight', 'jacobian_ftle',
+           'RCController', 'rc_stream', 'RCTelemetryHook']
 
 # %% ../../nbs/17_nas_models.ipynb #e9285be6
 @dataclass
@@ -89,11 +90,14 @@ class UnitModel(nn.Module):
         self.head = nn.Linear(cfg.d_model, cfg.n_classes) if cfg.n_classes else None
         self.last: dict = {}
 
-    def features(self, x, mode: str = "fast"):
-        h = self.embed(x)
+    def state_map(self, h, mode: str = "fast"):
+        "The residual stream after all blocks, from input embeddings `h` [B, L, D] (the map RC regulates)."
         for b in self.blocks:
             h = b(h, mode=mode)
-        return self.norm(h)
+        return h
+
+    def features(self, x, mode: str = "fast"):
+        return self.norm(self.state_map(self.embed(x), mode))
 
     def forward(self, x, mode: str = "fast"):
         if x.dim() != 2:
@@ -115,6 +119,8 @@ def cls_loss(model, batch):
     return F.cross_entropy(logits, batch["y"]), {"tokens": batch["x"].numel(), "acc": float(acc)}
 
 # %% ../../nbs/17_nas_models.ipynb #f4088c80
+from ..rc.cli import SIGMA_TOL
+
 RC_MODES = ("observe", "gentle", "hard", "auto")
 
 
@@ -125,7 +131,7 @@ class RCConfig(Config):
     plv_thresh: float = 0.7
     plv_band: tuple = (0.5, 0.7)
     sigma_target: float = 1.0
-    sigma_tol: float = 0.25
+    sigma_tol: float = SIGMA_TOL  # one σ band for the live modes and the raincatcher verdict
     gentle: float = 0.1
     hard: float = 1.0
     use_plv: bool = True
@@ -133,6 +139,10 @@ class RCConfig(Config):
     use_lam: bool = True
     noise: float = 0.0          # std of Gaussian noise added to the *logged* embedding (ablation 5)
     sigma_on: str = "preds"     # what the records' `tokens` hold: the model's 'preds' or the 'inputs'
+    probe_len: int = 64         # the fixed probe sequence the controller reads each step
+    probe_window: int = 32      # PLV window on the probe's per-token trajectory (fits inside one step)
+    stab_target: float = 0.0    # the stability term is max(ftle - stab_target, 0)
+    fd_eps: float = 1e-3        # relative finite-difference step of the Jacobian-vector product
 
     def validate(self):
         self.check_choice("mode", RC_MODES)
@@ -146,6 +156,9 @@ class RCConfig(Config):
         self.check_range("hard", 0)
         self.check_range("noise", 0)
         self.check_choice("sigma_on", ["inputs", "preds"])
+        self.check_range("probe_window", 8, integer=True)
+        self.check_range("probe_len", self.probe_window + 1, integer=True)
+        self.check_range("fd_eps", 0, 0.1, lo_open=True)
 
 
 def rc_penalty(m: dict, cfg: RCConfig) -> float | None:
@@ -170,6 +183,93 @@ def rc_weight(m: dict, cfg: RCConfig) -> tuple[str, float]:
     inside = lo <= m["plv"] <= hi and abs(m["sigma"] - cfg.sigma_target) <= cfg.sigma_tol
     return ("gentle", cfg.gentle) if inside else ("hard", cfg.hard)
 
+# %% ../../nbs/17_nas_models.ipynb #1209c66a
+def jacobian_ftle(model, h0: torch.Tensor, v: torch.Tensor, eps: float = 1e-3):
+    """Finite-time Lyapunov exponent per block of the model's state map `h -> model.state_map(h)` (the residual
+    stream after all blocks, before the final norm) at the probe's embeddings `h0` [1, L, D], along the unit
+    direction `v`: log(|F(h0 + δv) - F(h0)| / δ) / n_layers with δ = eps·|h0| (a forward finite difference of
+    the Jacobian-vector product, differentiable in the parameters). Returns (ftle, F(h0))."""
+    delta = eps * float(h0.detach().norm())
+    f0 = model.state_map(h0)
+    f1 = model.state_map(h0 + delta * v)
+    gain = (f1 - f0).norm() / delta
+    return torch.log(gain.clamp_min(1e-30)) / len(model.blocks), f0
+
+
+class RCController:
+    """Regulation inside training. Each step the model reads a fixed probe sequence; its state map's finite-time
+    Lyapunov exponent (`jacobian_ftle`) and the PLV of the probe's per-token hidden-state trajectory are the
+    live bands. In `gentle`/`hard` the differentiable stability term w·max(ftle − stab_target, 0) joins the
+    task loss (w = `gentle` / `hard`); `auto` uses the hard weight while the last step's ftle or probe PLV is
+    outside its band and the gentle one inside; `observe` computes the bands without gradient (training is
+    then bit-identical to plain backprop)."""
+    def __init__(self, rc: RCConfig, probe: torch.Tensor, seed: int = 0):
+        self.rc = rc
+        self.probe = torch.as_tensor(probe).reshape(1, -1).long()
+        if self.probe.shape[1] < rc.probe_window + 1:
+            raise ValueError(f"probe of {self.probe.shape[1]} tokens is shorter than probe_window + 1 = "
+                             f"{rc.probe_window + 1}")
+        self.g = torch.Generator().manual_seed(int(seed) + 7)
+        self.live: dict = {}
+        self.trace: list[dict] = []
+        self.traj: np.ndarray | None = None
+
+    def weight(self) -> tuple[str, float]:
+        "(effective mode, weight of the stability term) for the coming step, from the last step's bands."
+        rc = self.rc
+        if rc.mode == "observe": return "observe", 0.0
+        if rc.mode == "gentle": return "gentle", rc.gentle
+        if rc.mode == "hard": return "hard", rc.hard
+        f, p = self.live.get("ftle"), self.live.get("probe_plv")
+        if f is None: return "hard", rc.hard          # nothing measured yet: the cautious weight
+        inside = f <= rc.stab_target and (p is None or not math.isfinite(p) or rc.plv_band[0] <= p <= rc.plv_band[1])
+        return ("gentle", rc.gentle) if inside else ("hard", rc.hard)
+
+    def penalty(self, model):
+        "-> (mode, weight, stability term (a tensor, differentiable unless the weight is 0))."
+        from cinder_lit.rc.metrics import plv_seed
+        mode, w = self.weight()
+        dev = next(model.parameters()).device
+        x = self.probe.to(dev)
+        with torch.enable_grad() if w > 0 else torch.no_grad():
+            h0 = model.embed(x)
+            v = torch.randn(h0.shape, generator=self.g, dtype=torch.float64).to(device=dev, dtype=h0.dtype)
+            v = v / v.norm()
+            ftle, f0 = jacobian_ftle(model, h0, v, self.rc.fd_eps)
+            term = torch.relu(ftle - self.rc.stab_target)
+        traj = f0[0].detach().double().cpu().numpy()
+        self.traj = traj
+        pw = plv_seed(traj, window=self.rc.probe_window, thresh=self.rc.plv_thresh)["plv"]
+        self.live = dict(ftle=float(ftle.detach()), probe_plv=float(pw))
+        self.trace.append(dict(mode=mode, w=w, ftle=self.live["ftle"], probe_plv=self.live["probe_plv"],
+                               term=float(term.detach())))
+        return mode, w, term
+
+    def step_fn(self, loss_fn: Callable) -> Callable:
+        "A `Trainer` step function: backprop of the task loss (+ weight × stability term once per step)."
+        from cinder_lit.core import autocast
+        def f(model, batch, ctx):
+            with autocast(ctx.device, ctx.dtype):
+                out = loss_fn(model, batch)
+            loss, extras = (out if isinstance(out, tuple) else (out, {}))
+            total = loss * ctx.scale
+            res = {"loss": float(loss.detach())}
+            if ctx.micro == 0:
+                mode, w, term = self.penalty(model)
+                if w > 0: total = total + w * term
+                res.update(ftle=self.live["ftle"], probe_plv=self.live["probe_plv"], rc_w=w, stab_term=float(term.detach()))
+            total.backward()
+            res.update({k: (float(v) if torch.is_tensor(v) else v) for k, v in extras.items()})
+            return res
+        return f
+
+    def summary(self) -> dict:
+        t = self.trace
+        if not t: return {}
+        return dict(ftle_first=t[0]["ftle"], ftle_last=t[-1]["ftle"],
+                    stab_term_mean=float(np.mean([r["term"] for r in t])),
+                    hard_steps=sum(r["mode"] == "hard" for r in t), control_steps=len(t))
+
 # %% ../../nbs/17_nas_models.ipynb #fb04d530
 def rc_stream(plv_window: int = 64, plv_thresh: float = 0.7):
     "The streaming Raincatcher metrics (cinder_lit.rc.stream.RCStream)."
@@ -177,7 +277,7 @@ def rc_stream(plv_window: int = 64, plv_thresh: float = 0.7):
     return RCStream(plv_window, plv_thresh)
 
 # %% ../../nbs/17_nas_models.ipynb #59ffde6f
-class RCHook:
+class RCTelemetryHook:
     def __init__(self, out_dir, rc: RCConfig | None = None, max_tokens: int = 64, heartbeat_s: float = 5.0,
                  every: int = 1, seed: int = 0):
         self.dir = Path(out_dir); self.dir.mkdir(parents=True, exist_ok=True)

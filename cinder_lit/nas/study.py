@@ -27,7 +27,8 @@ from ..core import (Config, Run, atomic_write_json, atomic_write_text, read_json
                              reports_root, get_device)
 from ..train import TrainConfig, Trainer, backprop
 from .units import UNIT_TYPES
-from .models import (RC_MODES, ModelConfig, RCConfig, RCHook, UnitModel, cls_loss)
+from .models import (RC_MODES, ModelConfig, RCConfig, RCController, RCTelemetryHook, UnitModel,
+                                     cls_loss)
 from ..ops import causal_lm_loss
 
 # %% auto #0
@@ -97,6 +98,7 @@ class StudyConfig(Config):
         self.check_range("lr_min", 0, lo_open=True)
         self.check_range("lr_max", self.lr_min)
         self.check_range("plv_window", 8, integer=True)
+        if self.seq_len < 9: self._fail("seq_len", "at least 9 (the RC probe's PLV window needs 8 steps)")
         self.check_range("plv_thresh", 0, 1)
         self.check_range("rc_noise", 0)
         self.check_choice("sigma_on", ["inputs", "preds"])
@@ -127,8 +129,11 @@ class StudyConfig(Config):
 _TOKENS_CACHE: dict = {}
 
 
-def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches: int = 4):
-    "-> dict(vocab, n_classes, pool, loss_fn, batch_fn, eval_fn) for 'lm', 'classify' or 'recall'."
+def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches: int = 4, val_seed: int | None = None):
+    """-> dict(vocab, n_classes, pool, loss_fn, batch_fn, eval_fn, probe) for 'lm', 'classify' or 'recall'. Training
+    batches follow `seed`; the validation set follows `val_seed` (default `seed`): a study passes its own seed, so
+    every trial is ranked on the same data."""
+    val_seed = seed if val_seed is None else val_seed
     from cinder_lit import data
     if task == "lm":
         if "lm" not in _TOKENS_CACHE:
@@ -140,7 +145,8 @@ def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches:
         def ev(model):
             dev = next(model.parameters()).device
             return {"val_loss": float(np.mean([float(causal_lm_loss(model, (x.to(dev), y.to(dev)))[0]) for x, y in val]))}
-        return dict(vocab=td.vocab_size, n_classes=0, pool="mean", loss_fn=causal_lm_loss, batch_fn=bf, eval_fn=ev)
+        return dict(vocab=td.vocab_size, n_classes=0, pool="mean", loss_fn=causal_lm_loss, batch_fn=bf, eval_fn=ev,
+                    probe=val[0][0][0])
     if task in ("classify", "recall"):
         vocab = 64
         def gen(step, s):
@@ -149,7 +155,7 @@ def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches:
                 return data.sequence_classification(batch_size, seq_len, n_classes=4, vocab=vocab, g=g)
             b = data.needle_haystack(batch_size, seq_len, vocab, n_distractors=min(4, (seq_len - 8) // 3), g=g)
             return dict(x=b["x"], y=b["y"])
-        val = [gen(k, 10_000_019 + seed) for k in range(eval_batches)]
+        val = [gen(k, 10_000_019 + val_seed) for k in range(eval_batches)]
         def ev(model):
             dev = next(model.parameters()).device
             outs = [cls_loss(model, {k: v.to(dev) for k, v in b.items()}) for b in val]
@@ -157,7 +163,7 @@ def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches:
                     "val_acc": float(np.mean([o[1]["acc"] for o in outs]))}
         return dict(vocab=vocab, n_classes=4 if task == "classify" else vocab,
                     pool="mean" if task == "classify" else "last", loss_fn=cls_loss,
-                    batch_fn=lambda step: gen(step, seed), eval_fn=ev)
+                    batch_fn=lambda step: gen(step, seed), eval_fn=ev, probe=val[0]["x"][0])
     raise ValueError(f"task = {task!r} is not allowed: expected one of {list(TASKS)}")
 
 # %% ../../nbs/18_nas_study.ipynb #44cb9f94
@@ -171,7 +177,7 @@ def rc_precise_files(trial_dir, plv_window: int = 64, plv_thresh: float = 0.7) -
     import contextlib, io
     err = io.StringIO()
     try:
-        with contextlib.redirect_stderr(err):
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):   # stdout stays pure JSON
             rc = rc_main(argv)
     except SystemExit as e:
         rc = e.code
@@ -222,7 +228,7 @@ def suggest(trial, cfg: StudyConfig, vocab: int, n_classes: int, pool: str) -> t
 
 class _PruneReporter:
     "Trainer hook: at each epoch's evaluation report the running objective to the pruner."
-    def __init__(self, trial, rc_hook: RCHook, steps_per_epoch: int, bias: float = 0.0):
+    def __init__(self, trial, rc_hook: RCTelemetryHook, steps_per_epoch: int, bias: float = 0.0):
         self.trial, self.rc, self.spe, self.bias = trial, rc_hook, steps_per_epoch, bias
 
     def on_step_end(self, trainer, step, m):
@@ -239,8 +245,9 @@ def run_trial(trial, cfg: StudyConfig, study_dir: Path) -> float:
     tdir = Path(study_dir) / f"t{trial.number:03d}"
     trial.set_user_attr("host", socket.gethostname()); trial.set_user_attr("pid", os.getpid())
     trial.set_user_attr("dir", str(tdir))
-    seed = cfg.seed + trial.number
-    task = make_task(cfg.task, cfg.seq_len, cfg.batch_size, seed, cfg.eval_batches)
+    seed = int(trial.user_attrs.get("seed", cfg.seed + trial.number))   # a retried trial keeps its seed
+    trial.set_user_attr("seed", seed)
+    task = make_task(cfg.task, cfg.seq_len, cfg.batch_size, seed, cfg.eval_batches, val_seed=cfg.seed)
     mc, knobs = suggest(trial, cfg, task["vocab"], task["n_classes"], task["pool"])
     steps = cfg.epochs * cfg.steps_per_epoch
     tc = TrainConfig(steps=steps, lr=knobs["lr"], weight_decay=knobs["weight_decay"], accum_steps=cfg.accum_steps,
@@ -250,12 +257,13 @@ def run_trial(trial, cfg: StudyConfig, study_dir: Path) -> float:
     run = Run(tdir, experiment="cfe-study", config=params)
     rcc = RCConfig(mode=cfg.rc_mode, plv_window=cfg.plv_window, plv_thresh=cfg.plv_thresh,
                    use_plv=not cfg.no_plv, use_sigma=not cfg.no_sigma, use_lam=not cfg.no_lam, noise=cfg.rc_noise,
-                   sigma_on=cfg.sigma_on)
+                   sigma_on=cfg.sigma_on, probe_len=min(64, cfg.seq_len), probe_window=min(32, cfg.seq_len - 1))
     torch.manual_seed(seed)
     model = UnitModel(mc)
-    hook = RCHook(tdir, rcc, seed=seed)
+    hook = RCTelemetryHook(tdir, rcc, seed=seed)
     inj = cfg.injections().get(trial.number)
-    step_fn = _inject(backprop(task["loss_fn"]), inj)
+    ctl = RCController(rcc, task["probe"][:rcc.probe_len], seed=seed)
+    step_fn = _inject(ctl.step_fn(task["loss_fn"]), inj)
     reporter = _PruneReporter(trial, hook, cfg.steps_per_epoch, bias=1e9 if inj == "prune" else 0.0)
     trainer = Trainer(model, task["batch_fn"], step_fn, tc, run=run, eval_fn=task["eval_fn"],
                       hooks=[hook, reporter], desc=f"t{trial.number:03d}",
@@ -278,7 +286,7 @@ def run_trial(trial, cfg: StudyConfig, study_dir: Path) -> float:
     rc = rc_precise_files(tdir, cfg.plv_window, cfg.plv_thresh)
     tokens = steps * cfg.accum_steps * cfg.batch_size * cfg.seq_len
     head = dict(n_params=n_params, wall_s=round(wall, 3), tokens_per_s=round(tokens / max(wall, 1e-9), 1),
-                **hook.summary(), rc_precise={k: v for k, v in rc.items() if not isinstance(v, (list, dict))})
+                **hook.summary(), **ctl.summary(), rc_precise={k: v for k, v in rc.items() if not isinstance(v, (list, dict))})
     if not res.ok:
         trial.set_user_attr("fail_reason", res.status)
         run.finish(res.status, **head)
@@ -367,7 +375,9 @@ def recover_stale(study, study_dir: Path, stale_after_s: float = 600.0) -> list[
         if summ.exists():
             s = read_json(summ); s["status"] = "INTERRUPTED: its worker died"; atomic_write_json(summ, s)
         if t.params:
-            study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
+            ua = {"retry_of": t.number}
+            if "seed" in t.user_attrs: ua["seed"] = t.user_attrs["seed"]   # the retry trains on the same seed
+            study.enqueue_trial(t.params, user_attrs=ua, skip_if_exists=False)
         out.append(t.number)
     return out
 
@@ -501,4 +511,7 @@ def main(argv=None) -> int:
         print(f"cfe-study: error: {e}", file=sys.stderr)
         return 2
     print(json.dumps({k: v for k, v in summ.items() if k != "trials"}, default=str))
+    if not summ.get("complete"):
+        print(f"cfe-study: error: no trial succeeded ({summ['failed']} failed, {summ['pruned']} pruned)", file=sys.stderr)
+        return 1
     return 0 if summ["finished"] >= cfg.trials else 1

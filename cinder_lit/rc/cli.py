@@ -17,12 +17,14 @@ import numpy as np
 import torch
 
 from ..core import atomic_write_json, atomic_write_text, get_device, read_ndjson, resolve_precision
-from .metrics import plv_seed_floor
+from .lyapunov import lyap_rosenstein
+from .metrics import (ar1_surrogates, attractor_test, criticality_label, mr_bootstrap,
+                                   plv_seed_floor)
 from .stream import rc_batch
 
 # %% auto #0
-__all__ = ['SEED_BANDS', 'LAM_TOL', 'SIGMA_TOL', 'FLOOR_MARGIN', 'RCInputError', 'load_tokens', 'rc_verdict', 'rc_precise',
-           'render_md', 'main']
+__all__ = ['SEED_BANDS', 'LAM_TOL', 'SIGMA_TOL', 'FLOOR_MARGIN', 'ALPHA', 'N_SURROGATES', 'MIN_LYAP_POINTS', 'MIN_ACTIVITY',
+           'RCInputError', 'load_tokens', 'expansion_test', 'rc_tests', 'rc_verdict', 'rc_precise', 'render_md', 'main']
 
 # %% ../../nbs/13_rc_cli.ipynb #5970eb1f
 def _check_tokens_record(r: dict) -> str | None:
@@ -103,83 +105,127 @@ def load_tokens(path) -> tuple[list, list]:
 # %% ../../nbs/13_rc_cli.ipynb #4c84aabc
 SEED_BANDS = dict(plv=(0.5, 0.7), sigma=(0.9, 1.1), lam=(-math.inf, 0.0))
 LAM_TOL = 1e-3
-SIGMA_TOL = 0.1
+SIGMA_TOL = 0.1          # the one σ band: |σ − 1| ≤ 0.1 (the live modes in nas.models use it too)
 FLOOR_MARGIN = 0.05
+ALPHA = 0.01             # attractor test level
+N_SURROGATES = 199       # resolves p = 0.005
+MIN_LYAP_POINTS = 200    # Rosenstein needs a few hundred points
+MIN_ACTIVITY = 200       # MR needs a few hundred activity values
 
 
 def _finite(x) -> bool:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def rc_verdict(m: dict, plv_window: int = 64, plv_thresh: float = 0.7) -> tuple[dict, dict]:
-    "(bands, verdict) for metrics with keys plv, plv_frac, sigma, lam."
+def expansion_test(emb, n: int = 39, seed: int = 0, alpha: float = 0.05) -> dict:
+    """Rosenstein's largest exponent (automatic linear region) of the trajectory's first principal component,
+    against AR(1) surrogates of that component (noise also "diverges" at first): dict(lam, p, null_q, expanding)."""
+    e = np.asarray(emb, dtype=np.float64)
+    e = e - e.mean(0)
+    pc = e @ np.linalg.svd(e, full_matrices=False)[2][0]
+    kw = dict(emb_dim=4, lag=1, min_tsep=10, trajectory_len=20, fit_range="auto")
+    lam = lyap_rosenstein(pc, **kw)
+    null = np.array([lyap_rosenstein(s, **kw) for s in ar1_surrogates(pc, n, seed)])
+    p = float((1 + np.sum(null >= lam)) / (n + 1))
+    return dict(lam=float(lam), p=p, null_q=float(np.quantile(null, 1 - alpha)), n=n, alpha=alpha,
+                expanding=bool(lam > 0 and p < alpha))
+
+
+def rc_tests(emb, activity=None, plv_window: int = 64, seed: int = 0, n: int = N_SURROGATES) -> dict:
+    "The null-hypothesis tests behind the verdict labels (each None when the data are too short)."
+    out = dict(attractor=None, expansion=None, criticality=None)
+    if emb is not None and len(emb) > plv_window + 1:
+        r = attractor_test(emb, window=plv_window, n=n, seed=seed, alpha=ALPHA)
+        if math.isfinite(r["p"]): out["attractor"] = r
+    if emb is not None and len(emb) >= MIN_LYAP_POINTS:
+        out["expansion"] = expansion_test(emb, seed=seed)
+    if activity is not None and len(activity) >= MIN_ACTIVITY and np.std(activity) > 0:
+        out["criticality"] = mr_bootstrap(activity, kmax=max(2, min(50, len(activity) // 40)), n_boot=100, seed=seed)
+    return out
+
+
+def rc_verdict(m: dict, plv_window: int = 64, plv_thresh: float = 0.7, tests: dict | None = None) -> tuple[dict, dict]:
+    """(bands, verdict) for metrics with keys plv, plv_frac, sigma, lam and the `rc_tests` results. Labels come
+    only from estimators that measure them: attractor from the surrogate test of the seed PLV, criticality from
+    MR's interval on an activity series, expansion from Rosenstein against surrogates. The out-degree σ and the λ
+    proxy are reported with their seed bands under their own names and label nothing."""
+    tests = tests or {}
     floor = plv_seed_floor(plv_window)
     bands = {k: dict(seed_band=list(v), value=m.get(k),
                      in_band=bool(_finite(m.get(k)) and v[0] <= m[k] <= v[1])) for k, v in SEED_BANDS.items()}
     bands["plv"]["noise_floor"] = floor
-    p, s, l = m.get("plv"), m.get("sigma"), m.get("lam")
-    if not _finite(p):
-        att = "undetermined (no embeddings, or fewer tokens than one window)"
-    elif p <= floor + FLOOR_MARGIN:
-        att = f"none detected (PLV {p:.3f} is at the white-noise floor {floor:.3f})"
-    elif p < plv_thresh:
-        att = f"moderate (PLV {p:.3f})"
+    bands["sigma"]["estimator"] = "sigma_outdegree (symbol-transition out-degree; not a branching ratio)"
+    bands["lam"]["estimator"] = "lambda_proxy (slope of log step size; not a Lyapunov exponent)"
+    p, a = m.get("plv"), tests.get("attractor")
+    if not _finite(p) or a is None:
+        att = "undetermined (no embeddings, or too few points for a window and its surrogates)"
     else:
-        att = f"strong (PLV {p:.3f} >= {plv_thresh})"
-    if not _finite(s):
-        crit = "undetermined (fewer than 2 tokens)"
-    elif abs(s - 1) <= SIGMA_TOL:
-        crit = f"critical (sigma {s:.3f} ~ 1)"
-    elif s > 1:
-        crit = f"super-critical (sigma {s:.3f} > 1)"
+        strength = "strong" if p >= plv_thresh else "moderate"
+        nul = f"p = {a['p']:.3f} vs AR(1) surrogates, 99% quantile {a['null_q']:.3f}"
+        att = (f"present, {strength} (seed PLV {p:.3f}; {nul})" if a["attractor"]
+               else f"none beyond a linear process (seed PLV {p:.3f}; {nul})")
+    c = tests.get("criticality")
+    if c is None:
+        crit = ("undetermined (no activity series of at least "
+                f"{MIN_ACTIVITY} values: criticality needs MR; the out-degree sigma labels nothing)")
     else:
-        crit = f"sub-critical (sigma {s:.3f} < 1)"
-    if not _finite(l):
-        exp = "undetermined (no embeddings, or fewer than 3 distinct steps)"
-    elif l < -LAM_TOL:
-        exp = f"contracting (lambda {l:.3g} < 0)"
-    elif l > LAM_TOL:
-        exp = f"expanding (lambda {l:.3g} > 0)"
+        crit = criticality_label(c, SIGMA_TOL)
+    x = tests.get("expansion")
+    if x is None:
+        exp = f"undetermined (Rosenstein needs >= {MIN_LYAP_POINTS} trajectory points)"
     else:
-        exp = f"neutral (|lambda| {abs(l):.2g} <= {LAM_TOL:g})"
+        s = f"Rosenstein lambda1 {x['lam']:.3g} per step, p = {x['p']:.3f} vs AR(1) surrogates, 95% quantile {x['null_q']:.3g}"
+        exp = f"expanding ({s})" if x["expanding"] else f"no expansion beyond a linear process ({s})"
     return bands, dict(attractor=att, criticality=crit, expansion=exp)
 
 # %% ../../nbs/13_rc_cli.ipynb #92a6a6ca
 def _trajectory(records):
-    "(tokens, emb [N, D] float64 array or None, mode)"
+    "(tokens, emb [N, D] float64 array or None, mode, activity [N] float64 or None)"
     toks = [t for r in records for t in r["tokens"]]
+    act = [float(v) for r in records if r.get("activity") is not None
+           for v in (r["activity"] if isinstance(r["activity"], list) else [r["activity"]])]
+    act = np.asarray(act, dtype=np.float64) if act and all(math.isfinite(v) for v in act) else None
     with_emb = [r for r in records if r.get("emb") is not None]
     if not with_emb:
-        return toks, None, "none"
+        return toks, None, "none", act
     per_tok = [isinstance(r["emb"][0], list) for r in with_emb]
     if all(per_tok):
-        return toks, np.array([v for r in with_emb for v in r["emb"]], dtype=np.float64), "per_token"
+        return toks, np.array([v for r in with_emb for v in r["emb"]], dtype=np.float64), "per_token", act
     pooled = [np.mean(np.asarray(r["emb"], dtype=np.float64), axis=0) if p else np.asarray(r["emb"], dtype=np.float64)
               for r, p in zip(with_emb, per_tok)]
-    return toks, np.stack(pooled), ("pooled" if not any(per_tok) else "mixed->pooled")
+    return toks, np.stack(pooled), ("pooled" if not any(per_tok) else "mixed->pooled"), act
 
 
 def rc_precise(records, plv_window: int = 64, plv_thresh: float = 0.7, device: str = "cpu",
-               precision: str = "fp32") -> dict:
-    """Raincatcher report of `tokens` records: dict(metrics, windows, bands, verdict, inputs).
-    The embeddings are moved to `device` in `precision` for the similarity/step computations (the FFT and
-    the accumulations run in at least fp32, the statistics in float64)."""
+               precision: str = "fp32", seed: int = 0, n_surrogates: int = N_SURROGATES) -> dict:
+    """Raincatcher report of `tokens` records: dict(metrics, windows, bands, verdict, tests, inputs).
+    The embeddings are read in float64 and divided by their largest magnitude (one scalar: cosine similarities
+    and the λ-proxy slope do not change) before they move to `device` in `precision`, so a stream that has
+    blown up (values ~1e20, whose dot products overflow fp32) reads the same as the unscaled one."""
     if isinstance(plv_window, bool) or not isinstance(plv_window, int) or plv_window < 8:
         raise ValueError(f"plv_window = {plv_window!r} is not allowed: expected an integer >= 8")
     if not 0 <= plv_thresh <= 1:
         raise ValueError(f"plv_thresh = {plv_thresh!r} is not allowed: expected a number in [0, 1]")
     dev = get_device(device)
     dtype = resolve_precision(precision, dev)
-    toks, emb, mode = _trajectory(records)
+    toks, emb, mode, act = _trajectory(records)
+    scale = None
+    if emb is not None:
+        scale = float(np.max(np.abs(emb))) if emb.size else 0.0
+        if scale > 0 and math.isfinite(scale):
+            emb = emb / scale
     e = None if emb is None else torch.as_tensor(emb).to(device=dev, dtype=dtype)
     b = rc_batch(np.asarray(toks, dtype=np.int64), e, plv_window=plv_window, plv_thresh=plv_thresh)
     metrics = {k: b[k] for k in ("plv", "plv_frac", "sigma", "lam", "n_tokens", "n_windows", "n_degenerate")}
-    bands, verdict = rc_verdict(metrics, plv_window, plv_thresh)
+    metrics.update(sigma_outdegree=metrics["sigma"], lambda_proxy=metrics["lam"])
+    tests = rc_tests(emb, act, plv_window, seed=seed, n=n_surrogates)
+    bands, verdict = rc_verdict(metrics, plv_window, plv_thresh, tests)
     windows = [dict(index=i, first_point=i * plv_window, plv=v) for i, v in enumerate(b["windows"])]
     inputs = dict(n_records=len(records), n_tokens=len(toks), emb_mode=mode,
                   n_points=0 if emb is None else int(emb.shape[0]), emb_dim=None if emb is None else int(emb.shape[1]),
+                  emb_scale=scale, n_activity=0 if act is None else int(act.size),
                   plv_window=plv_window, plv_thresh=plv_thresh, device=str(dev), precision=str(dtype).replace("torch.", ""))
-    return dict(metrics=metrics, windows=windows, bands=bands, verdict=verdict, inputs=inputs)
+    return dict(metrics=metrics, windows=windows, bands=bands, verdict=verdict, tests=tests, inputs=inputs)
 
 
 def _fmt(v, nd=4):
@@ -194,7 +240,8 @@ def render_md(rep: dict, source: str = "", malformed=()) -> str:
              + (f" ({i['n_points']} points, dim {i['emb_dim']})" if i["emb_dim"] else "")
              + f"; window {i['plv_window']}, threshold {i['plv_thresh']}; {i['device']}/{i['precision']}.", "",
              "| metric | value | seed band | in band |", "|---|---|---|---|"]
-    for k, name in (("plv", "PLV (attractor strength)"), ("sigma", "sigma (out-degree)"), ("lam", "lambda (expansion)")):
+    for k, name in (("plv", "PLV (seed reading)"), ("sigma", "sigma_outdegree (not a branching ratio)"),
+                    ("lam", "lambda_proxy (not a Lyapunov exponent)")):
         lo, hi = b[k]["seed_band"]
         band = f"[{lo}, {hi}]" if math.isfinite(lo) else f"<= {hi}"
         lines.append(f"| {name} | {_fmt(m[k])} | {band} | {'yes' if b[k]['in_band'] else 'no'} |")
@@ -246,10 +293,13 @@ def main(argv=None) -> int:
     rep["source"] = str(a.log_file)
     rep["malformed"] = [dict(line=ln, reason=why) for ln, why in malformed]
     md = render_md(rep, str(a.log_file), malformed)
-    if a.out_json:
-        atomic_write_json(a.out_json, rep)
-    if a.out_md:
-        atomic_write_text(a.out_md, md + "\n")
+    for path, write, data in ((a.out_json, atomic_write_json, rep), (a.out_md, atomic_write_text, md + "\n")):
+        if not path:
+            continue
+        try:
+            write(path, data)
+        except OSError as e:
+            err(f"cannot write {path}: {e.strerror or e}"); return 2
     if not a.out_json and not a.out_md:
         print(md)
     else:

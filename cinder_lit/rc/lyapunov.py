@@ -19,8 +19,8 @@ import torch
 from scipy.spatial import cKDTree
 
 # %% auto #0
-__all__ = ['logistic_map', 'henon_map', 'iterate', 'delay_embed', 'mean_period', 'autocorr_lag', 'lyap_rosenstein',
-           'lyapunov_spectrum']
+__all__ = ['logistic_map', 'henon_map', 'iterate', 'delay_embed', 'mean_period', 'autocorr_lag', 'linear_region',
+           'lyap_rosenstein', 'lyapunov_spectrum']
 
 # %% ../../nbs/11_rc_lyapunov.ipynb #7f072022
 @contextmanager
@@ -130,12 +130,29 @@ def _nearest_outside(pts: np.ndarray, min_tsep: int) -> np.ndarray:
     return nb
 
 
+def linear_region(div, frac: float = 0.7, min_len: int = 4) -> tuple[int, int]:
+    """The initial linear region of a Rosenstein divergence curve: from k = 0 up to the first k where the
+    curve has risen `frac` of its total rise (saturation at the attractor's size starts there), at least
+    `min_len` points; the whole curve when it does not rise."""
+    div = np.asarray(div, dtype=np.float64)
+    ok = np.isfinite(div)
+    if ok.sum() < 2:
+        return (0, div.size)
+    lo = div[ok][0]
+    rise = np.nanmax(np.where(ok, div, np.nan)) - lo
+    if not rise > 1e-9:
+        return (0, div.size)
+    ksat = int(np.argmax((div >= lo + frac * rise) & ok))
+    return (0, min(div.size, max(ksat + 1, min_len)))
+
+
 def lyap_rosenstein(x, emb_dim: int = 10, lag: int | None = None, min_tsep: int | None = None,
                     trajectory_len: int = 20, fit_range: tuple | None = None, tau: float = 1.0,
                     return_curve: bool = False):
     """Largest Lyapunov exponent of a scalar series by Rosenstein et al. (1993).
-    Returns lambda (per unit of `tau`), or (lambda, dict(k, div, slope, intercept, lag, min_tsep)) with
-    `return_curve`."""
+    `fit_range`: (k0, k1) by hand, None for the whole curve, or "auto" for `linear_region`.
+    Returns lambda (per unit of `tau`), or (lambda, dict(k, div, slope, intercept, lag, min_tsep, fit_range))
+    with `return_curve`."""
     x = np.asarray(x, dtype=np.float64).ravel()
     if not np.all(np.isfinite(x)):
         raise ValueError("series holds NaN/Inf")
@@ -154,6 +171,10 @@ def lyap_rosenstein(x, emb_dim: int = 10, lag: int | None = None, min_tsep: int 
         div[k] = np.log(d).mean() if d.size else -np.inf
     ks = np.arange(trajectory_len)
     sel = np.isfinite(div)
+    if isinstance(fit_range, str):
+        if fit_range != "auto":
+            raise ValueError(f"fit_range = {fit_range!r} is not allowed: expected (k0, k1), None or 'auto'")
+        fit_range = linear_region(div)
     if fit_range is not None:
         sel &= (ks >= fit_range[0]) & (ks < fit_range[1])
     if sel.sum() < 2:
@@ -162,7 +183,8 @@ def lyap_rosenstein(x, emb_dim: int = 10, lag: int | None = None, min_tsep: int 
         slope, icpt = np.polyfit(ks[sel], div[sel], 1)
     lam = float(slope) / tau
     if return_curve:
-        return lam, dict(k=ks, div=div, slope=float(slope), intercept=float(icpt), lag=lag, min_tsep=min_tsep)
+        return lam, dict(k=ks, div=div, slope=float(slope), intercept=float(icpt), lag=lag, min_tsep=min_tsep,
+                         fit_range=fit_range)
     return lam
 
 # %% ../../nbs/11_rc_lyapunov.ipynb #6191ca23

@@ -11,16 +11,18 @@ Docs: https://cinder-lit.github.io/cinder_lit/rc_metrics.html.md"""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from scipy.signal import hilbert as _sp_hilbert
 
 # %% auto #0
-__all__ = ['analytic_signal', 'padded_analytic', 'resultant', 'plv_phases', 'ppc_phases', 'plv', 'ppc', 'white_noise_plv2',
-           'cosine_steps', 'window_plv', 'plv_seed', 'plv_seed_floor', 'sigma_outdegree', 'mr_branching',
-           'branching_process', 'subsample', 'lambda_proxy']
+__all__ = ['SURROGATES', 'analytic_signal', 'padded_analytic', 'resultant', 'plv_phases', 'ppc_phases', 'plv', 'ppc',
+           'white_noise_plv2', 'cosine_steps', 'window_plv', 'plv_seed', 'plv_seed_floor', 'sigma_outdegree',
+           'mr_branching', 'branching_process', 'subsample', 'lambda_proxy', 'ar1_fit', 'ar1_surrogates',
+           'phase_surrogates', 'iaaft_surrogates', 'bandpass', 'surrogate_test', 'seed_plv_of_series', 'attractor_test',
+           'locking_test', 'mr_bootstrap', 'criticality_label']
 
 # %% ../../nbs/10_rc_metrics.ipynb #f1faf296
 def _is_tensor(x) -> bool:
@@ -349,3 +351,197 @@ def _ols_slope(x: np.ndarray, y: np.ndarray) -> float:
 def lambda_proxy(emb) -> float:
     "Seed lambda proxy: least-squares slope of log ||e[t+1] - e[t]|| over t (per token; <0 contracting)."
     return _ols_slope(*_log_steps(emb))
+
+# %% ../../nbs/10_rc_metrics.ipynb #fd1f9122
+def _as_series(x) -> np.ndarray:
+    x = np.asarray(x.detach().cpu() if _is_tensor(x) else x, dtype=np.float64).ravel()
+    if x.size < 8 or not np.all(np.isfinite(x)):
+        raise ValueError(f"series of {x.size} values is not allowed: expected >= 8 finite numbers")
+    return x
+
+
+def ar1_fit(x) -> tuple[float, float, float]:
+    "(mean, phi, innovation std) of an AR(1) fit by the lag-1 autocorrelation (phi clipped to ±0.9999)."
+    x = _as_series(x)
+    mu, d = x.mean(), x - x.mean()
+    v = float(d @ d)
+    phi = float(np.clip(d[1:] @ d[:-1] / v, -0.9999, 0.9999)) if v > 0 else 0.0
+    return float(mu), phi, float(np.sqrt(v / x.size * (1 - phi * phi)))
+
+
+def ar1_surrogates(x, n: int = 199, seed: int = 0) -> np.ndarray:
+    """[n, T] AR(1) series with the lag-1 autocorrelation, mean and variance of `x`, started from the
+    stationary law: the red-noise null ("is there more rhythm than a low-pass linear process shows?")."""
+    x = _as_series(x)
+    mu, phi, s = ar1_fit(x)
+    rng = np.random.default_rng(seed)
+    from scipy.signal import lfilter
+    e = rng.standard_normal((n, x.size)) * s
+    e[:, 0] = rng.standard_normal(n) * s / math.sqrt(1 - phi * phi)
+    return lfilter([1.0], [1.0, -phi], e, axis=-1) + mu
+
+
+def phase_surrogates(x, n: int = 199, seed: int = 0) -> np.ndarray:
+    """[n, T] Fourier phase-randomised surrogates (Theiler et al. 1992): the same amplitude spectrum (so the
+    same autocorrelation), uniform random phases; the mean and the Nyquist bin are kept."""
+    x = _as_series(x)
+    f = np.fft.rfft(x)
+    ph = np.random.default_rng(seed).uniform(0, 2 * np.pi, (n, f.size))
+    ph[:, 0] = 0.0
+    if x.size % 2 == 0: ph[:, -1] = 0.0
+    return np.fft.irfft(f * np.exp(1j * ph), x.size, axis=-1)
+
+
+def iaaft_surrogates(x, n: int = 199, seed: int = 0, iters: int = 100) -> np.ndarray:
+    """[n, T] IAAFT surrogates (Schreiber & Schmitz 1996): alternately impose the amplitude spectrum and
+    the exact value distribution of `x`, starting from random shuffles."""
+    x = _as_series(x)
+    amp, srt = np.abs(np.fft.rfft(x)), np.sort(x)
+    rng = np.random.default_rng(seed)
+    s = np.stack([rng.permutation(x) for _ in range(n)])
+    for _ in range(iters):
+        f = np.fft.rfft(s, axis=-1)
+        s = np.fft.irfft(amp * np.exp(1j * np.angle(f)), x.size, axis=-1)
+        s = srt[np.argsort(np.argsort(s, axis=-1), axis=-1)]
+    return s
+
+
+SURROGATES = dict(ar1=ar1_surrogates, phase=phase_surrogates, iaaft=iaaft_surrogates)
+
+
+def bandpass(x, band: tuple, order: int = 4) -> np.ndarray:
+    "Zero-phase Butterworth band-pass of the last axis; `band` = (lo, hi) in cycles per sample, 0 < lo < hi < 0.5."
+    from scipy.signal import butter, sosfiltfilt
+    lo, hi = band
+    if not 0 < lo < hi < 0.5:
+        raise ValueError(f"band = {band!r} is not allowed: expected 0 < lo < hi < 0.5 (cycles per sample)")
+    return sosfiltfilt(butter(order, [lo, hi], btype="bandpass", fs=1.0, output="sos"), np.asarray(x, np.float64), axis=-1)
+
+
+def surrogate_test(stat: Callable, x, kind: str = "ar1", n: int = 199, seed: int = 0, q: float = 0.99) -> dict:
+    """One-sided Monte-Carlo test of `stat(series)` against `n` surrogates of `x` of the given `kind`
+    (`ar1`, `phase`, `iaaft`): dict(value, p = (1 + #{null >= value}) / (n + 1), null_q (the `q` quantile of
+    the null), null_mean, kind, n)."""
+    if kind not in SURROGATES:
+        raise ValueError(f"kind = {kind!r} is not allowed: expected one of {list(SURROGATES)}")
+    if int(n) != n or n < 19:
+        raise ValueError(f"n = {n!r} is not allowed: expected an integer >= 19 surrogates")
+    x = _as_series(x)
+    v = float(stat(x))
+    null = np.array([float(stat(s)) for s in SURROGATES[kind](x, int(n), seed)])
+    null = null[np.isfinite(null)]
+    if not math.isfinite(v) or null.size == 0:
+        return dict(value=v, p=float("nan"), null_q=float("nan"), null_mean=float("nan"), kind=kind, n=int(n), q=q)
+    return dict(value=v, p=float((1 + np.sum(null >= v)) / (null.size + 1)), null_q=float(np.quantile(null, q)),
+                null_mean=float(null.mean()), kind=kind, n=int(null.size), q=q)
+
+# %% ../../nbs/10_rc_metrics.ipynb #bf06072f
+def seed_plv_of_series(c, window: int = 64, edge: int | None = None, band: tuple | None = None) -> float:
+    "Mean seed-PLV over the windows of a similarity series `c` (optionally band-passed first); NaN if none."
+    c = np.asarray(c, dtype=np.float64)
+    if band is not None: c = bandpass(c, band)
+    nw = c.size // window
+    if nw == 0: return float("nan")
+    r = window_plv(c[:nw * window].reshape(nw, window), edge=edge)
+    return float(np.nanmean(r)) if np.isfinite(r).any() else float("nan")
+
+
+def attractor_test(emb=None, window: int = 64, n: int = 199, seed: int = 0, alpha: float = 0.01,
+                   band: tuple | None = None, series=None) -> dict:
+    """Is the seed PLV of an embedding trajectory (or of a given similarity `series`) larger than linear
+    processes with the same low-lag structure give? The null is AR(1)-matched surrogates of the similarity
+    series (the red-noise null); the phase-randomised test (same spectrum) is reported beside it. Returns
+    dict(plv, p, null_q, null_mean, phase=..., attractor: p < alpha, alpha)."""
+    c = cosine_steps(emb) if series is None else series
+    c = np.asarray(c.detach().cpu() if _is_tensor(c) else c, dtype=np.float64)
+    stat = lambda s: seed_plv_of_series(s, window, band=band)
+    ar = surrogate_test(stat, c, "ar1", n, seed)
+    ph = surrogate_test(stat, c, "phase", n, seed + 1)
+    return dict(plv=ar["value"], p=ar["p"], null_q=ar["null_q"], null_mean=ar["null_mean"], null="ar1", n=ar["n"],
+                phase=dict(p=ph["p"], null_q=ph["null_q"], null_mean=ph["null_mean"]),
+                attractor=bool(math.isfinite(ar["p"]) and ar["p"] < alpha), alpha=alpha, window=window, band=band)
+
+# %% ../../nbs/10_rc_metrics.ipynb #61865632
+def locking_test(x, y, window: int = 64, n: int = 199, seed: int = 0, alpha: float = 0.01, kind: str = "phase",
+                 band: tuple | None = None) -> dict:
+    """Two-signal phase locking with a null: the mean window PLV (and PPC) of x and y against `n` surrogates
+    of y (phase-randomised by default, or `ar1` / `iaaft`) that keep y's spectrum and destroy any phase relation
+    to x. Optional band-pass of both signals first. dict(plv, p, null_q, ppc, ppc_p, ppc_null_q, locked, ...)."""
+    x, y = _as_series(x), _as_series(y)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    if band is not None:
+        x, y = bandpass(x, band), bandpass(y, band)
+    sur = SURROGATES[kind](y, n, seed) if kind in SURROGATES else None
+    if sur is None:
+        raise ValueError(f"kind = {kind!r} is not allowed: expected one of {list(SURROGATES)}")
+    ps = lambda s: float(np.nanmean(plv(x, s, window=window)))
+    cs = lambda s: float(np.nanmean(ppc(x, s, window=window)))
+    out = {}
+    for name, f in (("plv", ps), ("ppc", cs)):
+        v = f(y); null = np.array([f(s) for s in sur])
+        out[name] = v
+        out[f"{name}_p" if name == "ppc" else "p"] = float((1 + np.sum(null >= v)) / (n + 1))
+        out[f"{name}_null_q" if name == "ppc" else "null_q"] = float(np.quantile(null, 1 - alpha))
+    return dict(out, locked=bool(out["p"] < alpha), alpha=alpha, null=kind, n=int(n), window=window, band=band)
+
+# %% ../../nbs/10_rc_metrics.ipynb #d16add58
+def _mr_fit(ks, rk, offset: bool):
+    from scipy.optimize import curve_fit
+    pos = rk > 0
+    if pos.sum() >= 2:
+        sl, ic = np.polyfit(ks[pos], np.log(rk[pos]), 1)
+        m0, b0 = float(np.clip(np.exp(sl), 1e-3, 1.5)), float(np.exp(ic))
+    else:
+        m0, b0 = 0.5, float(rk[0] / 0.5)
+    try:
+        if offset:
+            (b, m, c), _ = curve_fit(lambda k, b, m, c: b * m ** k + c, ks.astype(float), rk, p0=(b0, min(m0, 0.999), 0.0),
+                                     bounds=([-np.inf, 1e-6, -np.inf], [np.inf, 2.0, np.inf]), maxfev=20000)
+        else:
+            (b, m), _ = curve_fit(lambda k, b, m: b * m ** k, ks.astype(float), rk, p0=(b0, m0),
+                                  bounds=([-np.inf, 1e-6], [np.inf, 2.0]), maxfev=20000)
+            c = 0.0
+    except RuntimeError:
+        return float("nan"), float("nan"), float("nan")
+    return float(m), float(b), float(c)
+
+
+def mr_bootstrap(activity, kmax: int = 100, kmin: int = 1, offset: bool = False, n_boot: int = 200,
+                 seed: int = 0, level: float = 0.95, segments: int | None = None) -> dict:
+    """Multistep-regression branching ratio with a bootstrap interval: trials [R, T] are resampled with
+    replacement (one series is first cut into `segments` consecutive pieces, default max(10, T // (8 kmax)),
+    which become the trials). `offset=True` fits r_k = b m^k + c (the MR toolbox's `exp_offset`, robust to
+    slow drifts). -> dict(m, b, c, lo, hi, level, n_boot, fit, trials)."""
+    a = np.asarray(activity.detach().cpu() if _is_tensor(activity) else activity, dtype=np.float64)
+    if a.ndim == 1:
+        nseg = max(10, a.size // (8 * kmax)) if segments is None else int(segments)
+        L = a.size // nseg
+        a = a[:nseg * L].reshape(nseg, L)
+    if a.ndim != 2 or a.shape[0] < 2:
+        raise ValueError(f"activity must give >= 2 trials or segments, got shape {a.shape}")
+    if not (1 <= kmin < kmax) or kmax >= a.shape[1] // 2:
+        raise ValueError(f"need 1 <= kmin < kmax < T/2 per trial, got kmin={kmin}, kmax={kmax}, T={a.shape[1]}")
+    if not np.all(np.isfinite(a)) or a.std() == 0:
+        raise ValueError("activity must be finite and not constant")
+    ks = np.arange(kmin, kmax + 1)
+    m, b, c = _mr_fit(ks, _ms_slopes(a, kmax)[kmin:], offset)
+    rng = np.random.default_rng(seed)
+    boot = np.array([_mr_fit(ks, _ms_slopes(a[rng.integers(0, a.shape[0], a.shape[0])], kmax)[kmin:], offset)[0]
+                     for _ in range(n_boot)])
+    boot = boot[np.isfinite(boot)]
+    lo, hi = (np.quantile(boot, [(1 - level) / 2, (1 + level) / 2]) if boot.size else (np.nan, np.nan))
+    return dict(m=m, b=b, c=c, lo=float(lo), hi=float(hi), level=level, n_boot=int(boot.size),
+                fit="exp_offset" if offset else "exp", trials=int(a.shape[0]))
+
+
+def criticality_label(mr: dict, tol: float = 0.1) -> str:
+    "Label from an MR interval: inside [1 - tol, 1 + tol] near-critical, below sub-, above super-critical."
+    lo, hi, m = mr["lo"], mr["hi"], mr["m"]
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "undetermined (MR fit failed)"
+    s = f"(MR m {m:.3f}, {int(mr['level'] * 100)}% CI [{lo:.3f}, {hi:.3f}])"
+    if hi < 1 - tol: return f"sub-critical {s}"
+    if lo > 1 + tol: return f"super-critical {s}"
+    if lo >= 1 - tol and hi <= 1 + tol: return f"near-critical {s}"
+    return f"undetermined: the interval crosses the band edge {s}"

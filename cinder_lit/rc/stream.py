@@ -18,7 +18,7 @@ from .metrics import (_DEGENERATE_STD, _is_tensor, _ols_slope, _log_steps, lambd
                                    sigma_outdegree, window_plv)
 
 # %% auto #0
-__all__ = ['RCStream', 'rc_batch', 'RCHook']
+__all__ = ['RCStream', 'rc_batch', 'RCStreamHook']
 
 # %% ../../nbs/12_rc_stream.ipynb #e8f01b6c
 class RCStream:
@@ -138,7 +138,7 @@ def rc_batch(tokens, emb=None, plv_window: int = 64, plv_thresh: float = 0.7, ed
     return out
 
 # %% ../../nbs/12_rc_stream.ipynb #80a68245
-class RCHook:
+class RCStreamHook:
     """A `Trainer` hook: after each step, `extract(trainer, step, metrics) -> (tokens, emb|None)` feeds an
     `RCStream`; every `log_every` steps its metrics are logged as `rc_plv`, `rc_plv_frac`, `rc_sigma`, `rc_lam`."""
     def __init__(self, extract, log_every: int = 10, **stream_kw):
