@@ -326,28 +326,24 @@ def read_ndjson(path, kind: str | None = None, strict: bool = False):
 
 
 class Heartbeat:
-    """Writes a `heartbeat` record at most every `every_s` seconds (and always when forced).
-    Rates are per stream: the `extra` tags (e.g. arm and seed) name a stream, so several Trainers in one run (each
-    starting again at step 0) each get their own steps/s and tokens/s; a stream whose step goes back starts afresh."""
+    """Writes a `heartbeat` record at most every `every_s` seconds (and always when forced): steps/s and tokens/s
+    since the previous heartbeat of the run. Several Trainers may share one run, each starting again at step 0: a
+    step below the previous beat's counts from 0 (a new stream), so the rate is never negative."""
     def __init__(self, writer: NDJSONWriter, every_s: float = 10.0):
         self.w, self.every_s = writer, every_s
-        self.t0 = self.last = time.time()
-        self._streams: dict = {}                      # tags -> [time, step, tokens since the stream's last beat]
+        self.t0 = self.last = time.time(); self.last_step = 0; self.tokens = 0
 
     def beat(self, step: int, tokens: int = 0, force: bool = False, **extra):
+        self.tokens += tokens
         now = time.time()
-        key = tuple(sorted((k, repr(v)) for k, v in extra.items()))
-        st = self._streams.get(key)
-        if st is None or step < st[1]:
-            st = self._streams[key] = [self.last if st is None and not self._streams else now, 0, 0]
-        st[2] += tokens
         if not force and now - self.last < self.every_s:
             return None
-        dt = max(now - st[0], 1e-9)
+        dt = max(now - self.last, 1e-9)
+        base = self.last_step if step >= self.last_step else 0
         rec = self.w.write(kind="heartbeat", step=step, elapsed_s=round(now - self.t0, 3),
-                           steps_per_s=round((step - st[1]) / dt, 4), tokens_per_s=round(st[2] / dt, 2),
+                           steps_per_s=round((step - base) / dt, 4), tokens_per_s=round(self.tokens / dt, 2),
                            host=socket.gethostname(), pid=os.getpid(), **extra)
-        self.last = now; st[:] = [now, step, 0]
+        self.last, self.last_step, self.tokens = now, step, 0
         return rec
 
 # %% ../nbs/00_core.ipynb #25a78c03

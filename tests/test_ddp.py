@@ -3,9 +3,8 @@
 - The foundation loop: 2 ranks == 1 process accumulating the same two half-batches, and both ranks end with the same
   parameters.
 - Every training experiment that claims `torchrun` support holds one model on every rank after N steps. Only the
-  crawler claims it (`python -m cinder_lit.crawler.train` / `train_crawler(ddp=True)`, README); its known bug (ranks
-  start from different initialisations and the loop never broadcasts rank 0's) is issue #14, so that case is
-  xfail(strict=True) until #14 lands.
+  crawler claims it (`python -m cinder_lit.crawler.train` / `train_crawler(ddp=True)`, README); since #14 it seeds
+  before construction and broadcasts rank 0's parameters, so the ranks must be bit-identical.
 - The experiment specs run inside one papermill kernel (one process): none supports torchrun; each is listed as a
   skip with that reason, so a spec that gains DDP support has to say so here."""
 import subprocess, sys
@@ -44,7 +43,6 @@ def test_two_ranks_equal_one_process_with_accumulation(tmp_path, env):
     assert any(not torch.allclose(init[k], a[k]) for k in a)  # the steps did move the weights
 
 
-@pytest.mark.xfail(strict=True, reason="issue #14: crawler ranks start from different weights (no broadcast)")
 def test_crawler_ranks_hold_one_model(tmp_path, env):
     r = _torchrun("ddp_crawler_worker.py", tmp_path / "cr.pt", env=env)
     assert r.returncode == 0, r.stderr[-3000:]
