@@ -26,3 +26,6 @@ if __name__ == "__main__":
     Trainer(model, lambda i: (X[i % 4], Y[i % 4]), backprop(loss_fn), cfg).fit()
     sd = {k: v.detach() for k, v in model.state_dict().items()}
     torch.save(sd, out if rank == 0 else f"{out}.rank{rank}")   # every rank's parameters, for the equality check
+    if world > 1:   # leave together: a rank exiting while gloo's threads still run aborts ("terminate called ...")
+        import torch.distributed as dist
+        dist.barrier(); dist.destroy_process_group()
