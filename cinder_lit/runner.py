@@ -382,13 +382,13 @@ def run_experiment(name: str, overrides: dict | None = None, profile: str | None
         run_dir, note = fresh_run_dir(name, out)
         opts = {"ckpt_every": ckpt_every, "resume": False} if ckpt_every else {}
     if note: _say(note, sys.stderr)
-    run_dir.mkdir(parents=True, exist_ok=True); (run_dir / "figures").mkdir(exist_ok=True)
-    rec = run_record(name, params, profile)
+    rec = run_record(name, params, profile)  # before the directory exists (git, versions): a kill leaves no bare dir
     if opts: rec["run_options"] = opts     # not part of the config: params.json["params"] stays the identity
-    atomic_write_json(run_dir / "params.json", rec)
+    run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "summary.json", {"experiment": name, "status": "RUNNING", "profile": profile,
                                                  "runner_pid": os.getpid(), "host": platform.node(),
                                                  "started": _dt.datetime.now().isoformat(timespec="seconds")})
+    atomic_write_json(run_dir / "params.json", rec); (run_dir / "figures").mkdir(exist_ok=True)
     _register_atomic_io()
     nb_path = run_dir / "report.ipynb"
     err, interrupted = "", None

@@ -168,6 +168,9 @@ def test_sweep_many_workers_kill_and_resume(kind, workdir, request):
     # the run directories agree: one finished run per cell, its params the cell's (seed included)
     runs = {}
     for d in sorted((workdir / "reports" / "hello" / "sweeps" / STUDY).glob("c*")):
+        if not (d / "summary.json").exists():            # SIGKILL between mkdir and the first write: a bare dir,
+            assert not list(d.iterdir()) or not (d / "records.json").exists(), d   # never a finished run
+            continue
         summ = json.loads((d / "summary.json").read_text())
         if summ.get("status") != "OK": continue          # the killed runs: never finished
         p = json.loads((d / "params.json").read_text())["params"]
