@@ -10,6 +10,12 @@ in another's peak. Memory method:
     (writing "5" to /proc/self/clear_refs resets VmHWM), records VmRSS, runs the measured step and reads
     VmHWM: peak = VmHWM - VmRSS_before. tracemalloc does not see torch's C++ allocations, so it is not used.
   * CUDA: torch.cuda.reset_peak_memory_stats() then max_memory_allocated() - memory_allocated() before.
+  * Both: the peak of the bytes autograd holds saved for backward, counted exactly with
+    torch.autograd.graph.saved_tensors_hooks over one more step (each saved storage counted once, from the moment a graph
+    saves it until the last graph holding it is freed; parameters saved by a graph count too). The hook keeps a
+    detached alias: holding the tensor itself would tie a saved output to its own grad_fn in a reference cycle
+    that only the garbage collector breaks, and the count would then grow with T for EP as well (it did: 13 -> 104 MB): what a step keeps alive
+    for its backward at once, independent of the allocator and of the OS.
 EP step = free phase of exactly T Euler steps (no graph) + centered nudged phases of T steps each (no graph)
 + one backward through a single field evaluation. BPTT step = backward through T Euler steps from z = 0.
 """
@@ -57,7 +63,19 @@ def child(a):
         base = _rss("VmRSS:")
         t = time.perf_counter(); step(); dt = time.perf_counter() - t
         peak = _rss("VmHWM:") - base
-    print(json.dumps({"est": a.est, "T": a.T, "peak_mb": peak / 2**20, "time_s": dt}))
+    held, live, peak_saved = {}, [0], [0]
+    class Saved:                       # what a graph holds: counted from pack until the graph drops it
+        def __init__(self, t):
+            self.t, self.key, n = t.detach(), t.untyped_storage().data_ptr(), t.untyped_storage().nbytes()
+            c, _ = held.get(self.key, (0, n)); held[self.key] = (c + 1, n)
+            if c == 0: live[0] += n; peak_saved[0] = max(peak_saved[0], live[0])
+        def __del__(self):
+            c, n = held[self.key]
+            if c == 1: del held[self.key]; live[0] -= n
+            else: held[self.key] = (c - 1, n)
+    with torch.autograd.graph.saved_tensors_hooks(Saved, lambda s: s.t):
+        step()
+    print(json.dumps({"est": a.est, "T": a.T, "peak_mb": peak / 2**20, "saved_mb": peak_saved[0] / 2**20, "time_s": dt}))
 
 
 def main():
@@ -78,16 +96,18 @@ def main():
             out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
             if out.returncode: print(out.stderr[-2000:]); raise SystemExit(1)
             r = json.loads(out.stdout.strip().splitlines()[-1]); rows[(est, T)] = r
-            print(f"  {est:4s} T={T:4d}: peak {r['peak_mb']:8.1f} MB  time {r['time_s']:7.3f} s", flush=True)
+            print(f"  {est:4s} T={T:4d}: peak {r['peak_mb']:8.1f} MB  saved {r['saved_mb']:8.2f} MB  time {r['time_s']:7.3f} s", flush=True)
     print(f"\nblock d={a.d} L={a.L} B={a.B} device={a.device}")
-    print(f"{'T':>5} | {'EP MB':>8} {'BPTT MB':>8} {'BPTT/EP':>8} | {'EP s':>7} {'BPTT s':>7} {'BPTT/EP':>8}")
+    print(f"{'T':>5} | {'EP MB':>8} {'BPTT MB':>8} {'BPTT/EP':>8} | {'EP saved':>9} {'BPTT saved':>10} {'ratio':>7} | {'EP s':>7} {'BPTT s':>7} {'BPTT/EP':>8}")
     for T in Ts:
         e, b = rows[("ep", T)], rows[("bptt", T)]
         print(f"{T:5d} | {e['peak_mb']:8.1f} {b['peak_mb']:8.1f} {b['peak_mb'] / max(e['peak_mb'], 1e-9):8.2f} | "
+              f"{e['saved_mb']:9.2f} {b['saved_mb']:10.2f} {b['saved_mb'] / max(e['saved_mb'], 1e-12):7.2f} | "
               f"{e['time_s']:7.3f} {b['time_s']:7.3f} {b['time_s'] / e['time_s']:8.2f}")
     t0, t1 = Ts[0], Ts[-1]
-    print(f"\nEP memory ratio T={t1}/T={t0}: {rows[('ep', t1)]['peak_mb'] / rows[('ep', t0)]['peak_mb']:.3f} (goal <= 1.1)")
-    print(f"BPTT memory ratio T={t1}/T={t0}: {rows[('bptt', t1)]['peak_mb'] / rows[('bptt', t0)]['peak_mb']:.3f}")
+    for key, what in (("peak_mb", "peak RSS"), ("saved_mb", "saved-tensor bytes")):
+        ep_r = rows[('ep', t1)][key] / rows[('ep', t0)][key]; bp_r = rows[('bptt', t1)][key] / rows[('bptt', t0)][key]
+        print(f"{what}: EP ratio T={t1}/T={t0} {ep_r:.3f} (goal <= 1.1), BPTT ratio {bp_r:.3f}")
 
 
 if __name__ == "__main__":
