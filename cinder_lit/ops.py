@@ -29,16 +29,26 @@ def rope_cos_sin(T: int, dim: int, base: float = 10000.0, scale: float = 1.0, de
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor | None = None, sin: torch.Tensor | None = None, seq_dim: int = -2,
-               base: float = 10000.0) -> torch.Tensor:
-    """Rotate `x` (positions along `seq_dim`, features last) by the rotate-half convention; cos/sin `[T, d/2]`
-    are computed when not given."""
+               base: float = 10000.0, rotary_dims: int | None = None) -> torch.Tensor:
+    """Rotate `x` (positions along `seq_dim`, features last) by the rotate-half convention; cos/sin `[T, r/2]`
+    are computed when not given. `rotary_dims` = r (partial RoPE): only the first r features are rotated (rotate-half
+    within them, tables from `rope_cos_sin(T, r)`), the other d − r pass through; None = all d features."""
     d = x.shape[-1]
     T = x.shape[seq_dim]
+    r = d if rotary_dims is None else rotary_dims
+    if isinstance(r, bool) or not isinstance(r, int) or r < 2 or r > d or r % 2:
+        raise ValueError(f"rotary_dims = {rotary_dims!r} is not allowed: expected an even integer in [2, {d}] (the feature dim)")
     if cos is None or sin is None:
-        cos, sin = rope_cos_sin(T, d, base, device=x.device, dtype=x.dtype)
+        cos, sin = rope_cos_sin(T, r, base, device=x.device, dtype=x.dtype)
+    if cos.shape[-1] * 2 != r:
+        raise ValueError(f"cos/sin tables have {cos.shape[-1]} columns: expected rotary_dims / 2 = {r // 2}")
     shape = [1] * x.ndim
-    shape[seq_dim] = T; shape[-1] = d // 2
+    shape[seq_dim] = T; shape[-1] = r // 2
     c, s = cos[:T].reshape(shape).to(x.dtype), sin[:T].reshape(shape).to(x.dtype)
+    if r < d:
+        xr = x[..., :r]
+        x1, x2 = xr[..., : r // 2], xr[..., r // 2:]
+        return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s, x[..., r:]], dim=-1)
     x1, x2 = x[..., : d // 2], x[..., d // 2:]
     return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], dim=-1)
 

@@ -52,6 +52,9 @@ class TrainConfig(Config):
     device: str = "auto"
     precision: str = "fp32"
     heartbeat_s: float = 10.0
+    ema_decay: float = 0.0        # 0 = off; else evaluate an EMA of the weights, ema <- d ema + (1 - d) w after every step
+    swa_every: int = 0            # 0 = off; else evaluate the mean of snapshots taken every N steps once the LR factor < swa_start
+    swa_start: float = 0.2
 
     def validate(self):
         self.check_range("steps", 1, integer=True)
@@ -76,6 +79,10 @@ class TrainConfig(Config):
                                                                        and math.isfinite(x) and 0 <= x < 1 for x in b)):
             self._fail("betas", "two numbers in [0, 1), e.g. (0.9, 0.95)")
         self.check_range("heartbeat_s", 0, lo_open=True)
+        self.check_range("ema_decay", 0, 1, hi_open=True)
+        self.check_range("swa_every", 0, integer=True)
+        self.check_range("swa_start", 0, 1, lo_open=True)
+        if self.ema_decay > 0 and self.swa_every: self._fail("swa_every", "0 when ema_decay is set (the weights evaluated are the EMA or the SWA mean, not both)")
         if not (isinstance(self.device, str) and (self.device in ("auto", "cpu", "cuda") or
                                                   (self.device.startswith("cuda:") and self.device[5:].isdigit()))):
             self._fail("device", "'auto', 'cpu' or 'cuda[:N]'")
@@ -276,6 +283,49 @@ class Trainer:
         self.step = 0
         self.history: list[dict] = []
         self._pending_hooks, self._done = None, None
+        self.avg, self.averaged = None, None   # EMA / SWA state; which average the final weights are
+
+    # -- averaged weights (EMA / SWA)
+    def _float_state(self):
+        return {k: v for k, v in self.model.state_dict().items() if v.is_floating_point()}
+
+    @torch.no_grad()
+    def _avg_start(self):
+        "EMA: the shadow starts at the weights training starts from; SWA: an empty sum."
+        acc = lambda v: v.detach().clone().float() if v.dtype in (torch.float16, torch.bfloat16) else v.detach().clone()
+        if self.cfg.ema_decay > 0: self.avg = {"ema": {k: acc(v) for k, v in self._float_state().items()}}
+        elif self.cfg.swa_every: self.avg = {"swa": {}, "swa_count": 0}
+
+    @torch.no_grad()
+    def _avg_update(self, step: int, lr_f: float):
+        cfg = self.cfg
+        if self.avg is None: return
+        if cfg.ema_decay > 0:
+            d = cfg.ema_decay
+            for k, v in self._float_state().items():
+                e = self.avg["ema"][k]; e.mul_(d).add_(v.detach().to(e.dtype), alpha=1 - d)
+        elif cfg.swa_every and lr_f < cfg.swa_start and (step + 1) % cfg.swa_every == 0:
+            acc = self.avg["swa"]
+            for k, v in self._float_state().items():
+                v = v.detach().float() if v.dtype in (torch.float16, torch.bfloat16) else v.detach()
+                if k in acc: acc[k].add_(v)
+                else: acc[k] = v.clone()
+            self.avg["swa_count"] += 1
+
+    @torch.no_grad()
+    def _avg_apply(self):
+        "Load the EMA (or the SWA mean) into the model; sets and returns `self.averaged` ('ema', 'swa' or None)."
+        self.averaged = None
+        if self.avg is None: return None
+        if "ema" in self.avg: new, self.averaged = self.avg["ema"], "ema"
+        elif self.avg["swa_count"] > 0:
+            n = self.avg["swa_count"]; new, self.averaged = {k: v / n for k, v in self.avg["swa"].items()}, "swa"
+        else:
+            if self.run: self.run.event(self.step, "average", "swa: no snapshot taken (the LR factor never fell below swa_start on a multiple of swa_every): live weights kept")
+            return None
+        for k, v in self._float_state().items(): v.copy_(new[k].to(v.dtype))
+        if self.run: self.run.event(self.step, "average", self.averaged + (f" of {self.avg['swa_count']} snapshots" if self.averaged == "swa" else ""))
+        return self.averaged
 
     # -- checkpoints
     def state_dict(self, finished: dict | None = None):
@@ -284,6 +334,7 @@ class Trainer:
               "guard": self.guard.state_dict(), "rng": _rng_state(), "history": [_plain(h) for h in self.history],
               "hooks": [h.state_dict() if hasattr(h, "state_dict") else None for h in self.hooks]}
         if self.scheduler is not None: sd["scheduler"] = self.scheduler.state_dict()
+        if self.avg is not None: sd["avg"] = self.avg
         if hasattr(self.step_fn, "state_dict"): sd["step_fn"] = self.step_fn.state_dict()
         if finished is not None: sd["finished"] = finished   # {"status": ..., "last": {...}}
         return sd
@@ -305,6 +356,7 @@ class Trainer:
         if hasattr(self.step_fn, "load_state_dict") and "step_fn" in sd: self.step_fn.load_state_dict(sd["step_fn"])
         self.step = int(sd["step"]); self.guard.load_state_dict(sd["guard"]); _set_rng_state(sd["rng"])
         self.history = [dict(h) for h in sd.get("history", [])]
+        self.avg = sd.get("avg")
         self._pending_hooks = sd.get("hooks")   # applied after on_train_start (which may reset a hook)
         self._done = sd.get("finished")
         if self.run: self.run.event(self.step, "resume", f"from {path.name}" + (" (finished: not retrained)" if self._done else ""))
@@ -351,6 +403,7 @@ class Trainer:
         self.guard.check(step, loss=agg.get("loss"), grad_norm=agg["grad_norm"])
         self.opt.step()
         if self.scheduler is not None: self.scheduler.step()
+        self._avg_update(step, lr_f)
         return agg
 
     def fit(self, resume: bool = False) -> TrainResult:
@@ -362,6 +415,7 @@ class Trainer:
             start = self.step + 1
         else:
             seed_everything(cfg.seed); start = 0
+            self._avg_start()
         self._call_hooks("on_train_start")
         self._restore_hooks()
         if self._done is not None and start >= cfg.steps:
@@ -393,6 +447,7 @@ class Trainer:
                     if self.run: self.run.log(step, **self.tags, **{k: v for k, v in m.items() if k != "step"})
                 if self.run: self.run.heartbeat.beat(step, tokens=int(m.get("tokens", 0)), **self.tags)
                 if self.ckpt_every and (step + 1) % self.ckpt_every == 0 and self.ckpt_path: self.save()
+            self._avg_apply()
             if self.eval_fn:
                 ev = self._eval(); m.update(ev)
                 if self.history and self.history[-1].get("step") == self.step:

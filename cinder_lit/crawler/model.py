@@ -70,6 +70,11 @@ class CrawlerConfig(Config):
     xsa_mode: str = "position"    # "position": XSA on the last N unrolled blocks; "module": on the last N modules (a shared
                                   # block has it in every loop or in none)
     crawler_mlp_mult: float = 0.0 # 0 = mlp_mult; else the crawler block's own MLP width
+    # --- parameter-golf conventions (off = the earlier model bit for bit; seed_ouroboros turns them on)
+    resid_mix: bool = False       # x0 resid_mix: every block's input is m0 ⊙ x + m1 ⊙ x0 (x0 = the embedding), m = (1, 0) at init
+    branch_scales: bool = False   # per-channel attn_scale / mlp_scale on the two residual branches, 1 at init
+    rope_dims: int = 0            # partial RoPE: rotate only the first rope_dims features of each head (0 = the whole head)
+    inst_dim: int = 0             # per-loop instruction: loop l's input += inst_up_l(inst_proj(x)), proj d -> inst_dim shared (0 = off)
 
     def validate(self):
         for f in ["vocab_size", "d_model", "n_heads", "n_kv_heads", "n_crawler", "helix_dim", "helix_stride", "choke_groups"]:
@@ -97,11 +102,16 @@ class CrawlerConfig(Config):
         self.check_choice("tap_mode", ["mean", "concat"])
         self.check_choice("xsa_mode", ["position", "module"])
         self.check_range("crawler_mlp_mult", 0)
+        self.check_range("rope_dims", 0, integer=True)
+        self.check_range("inst_dim", 0, integer=True)
         if self.placement == "bottleneck" and self.n_flat < 2: self._fail("placement", "'after' unless n_flat >= 2 (an encoder and a decoder half)")
         if self.unet_skips and self.n_flat < 2: self._fail("unet_skips", "False unless n_flat >= 2")
         if self.d_model % self.n_heads: self._fail("n_heads", f"a divisor of d_model={self.d_model}")
         if self.n_heads % self.n_kv_heads: self._fail("n_kv_heads", f"a divisor of n_heads={self.n_heads}")
         if (self.d_model // self.n_heads) % 2: self._fail("n_heads", "a value giving an even head dim (RoPE)")
+        if self.rope_dims and (self.rope_dims % 2 or self.rope_dims > self.head_dim):
+            self._fail("rope_dims", f"0 (the whole head) or an even number <= head_dim = {self.head_dim}")
+        if self.inst_dim and self.crawler_loops < 1: self._fail("inst_dim", "0 when there are no crawler loops to instruct")
         if self.n_flat + self.crawler_loops * self.n_crawler < 1: self._fail("n_flat", "at least one block in total")
         sc, tl = self.loop_rope_scales, self.tap_layers
         if not isinstance(sc, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in sc):
@@ -130,6 +140,10 @@ class CrawlerConfig(Config):
         return self.n_enc if self.placement == "bottleneck" else self.n_flat
     @property
     def head_dim(self) -> int: return self.d_model // self.n_heads
+    @property
+    def rope_width(self) -> int:
+        "Rotated features per head: `rope_dims`, or the whole head when 0."
+        return self.rope_dims or self.head_dim
     @property
     def c_slope(self) -> float: return self.leaky_slope if self.crawler_leaky_slope is None else self.crawler_leaky_slope
     @property
@@ -176,7 +190,7 @@ class Attention(nn.Module):
     def __init__(self, cfg: CrawlerConfig):
         super().__init__()
         d, H, KV, hd = cfg.d_model, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
-        self.H, self.KV, self.hd, self.qk_norm = H, KV, hd, cfg.qk_norm
+        self.H, self.KV, self.hd, self.qk_norm, self.rd = H, KV, hd, cfg.qk_norm, cfg.rope_width
         self.wq = QLinear(d, H * hd, cfg.init_std); self.wk = QLinear(d, KV * hd, cfg.init_std)
         self.wv = QLinear(d, KV * hd, cfg.init_std); self.wo = QLinear(H * hd, d, cfg.init_std / math.sqrt(2 * max(cfg.depth, 1)))
         self.qk_gain = None
@@ -191,7 +205,7 @@ class Attention(nn.Module):
         v = self.wv(x).view(B, T, self.KV, self.hd)
         if self.qk_norm:
             q = F.rms_norm(q, (self.hd,)); k = F.rms_norm(k, (self.hd,))
-        q, k = apply_rope(q, cos, sin, seq_dim=1), apply_rope(k, cos, sin, seq_dim=1)
+        q, k = apply_rope(q, cos, sin, seq_dim=1, rotary_dims=self.rd), apply_rope(k, cos, sin, seq_dim=1, rotary_dims=self.rd)
         if self.qk_gain is not None:
             q = q * self.qk_gain.to(q.dtype)[None, None, :, None]
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
@@ -258,10 +272,26 @@ class Block(nn.Module):
         self.attn = Attention(cfg)
         self.mlp = (CrawlerMLP(cfg, slope, max(cfg.n_calls, 1)) if (crawler and cfg.crawler_mlp != "plain")
                     else MLP(cfg, slope, cfg.crawler_hidden if crawler else cfg.hidden))
+        self.resid_mix = self.attn_scale = self.mlp_scale = None
 
-    def forward(self, x, cos, sin, xsa: bool = False, loop: int | None = None):
-        x = x + self.attn(self.n1(x), cos, sin, xsa)
-        return x + self.mlp(self.n2(x), loop)
+    def add_resid_mix(self, d: int):
+        "x0 resid_mix: rows (m0, m1), initialised (1, 0), so the block starts as the plain block."
+        self.resid_mix = nn.Parameter(torch.stack([torch.ones(d), torch.zeros(d)]))
+
+    def add_branch_scales(self, d: int):
+        self.attn_scale = nn.Parameter(torch.ones(d)); self.mlp_scale = nn.Parameter(torch.ones(d))
+
+    def forward(self, x, cos, sin, xsa: bool = False, loop: int | None = None, x0=None):
+        if self.resid_mix is not None:
+            if x0 is None: raise ValueError("a block with resid_mix needs x0 (the embedding output)")
+            m = self.resid_mix.to(x.dtype)
+            x = m[0] * x + m[1] * x0
+        a = self.attn(self.n1(x), cos, sin, xsa)
+        if self.attn_scale is not None: a = self.attn_scale.to(a.dtype) * a
+        x = x + a
+        h = self.mlp(self.n2(x), loop)
+        if self.mlp_scale is not None: h = self.mlp_scale.to(h.dtype) * h
+        return x + h
 
 
 class LoopSmearGate(nn.Module):
@@ -333,6 +363,14 @@ class CrawlerGPT(nn.Module):
         self.rope_scales = [float(v) for v in cfg.loop_rope_scales]
         self.skip_w = (nn.ParameterList(nn.Parameter(torch.ones(d)) for _ in range(min(cfg.n_enc, cfg.n_flat - cfg.n_enc)))
                        if cfg.unet_skips else None)
+        for b in [*self.flat, *self.crawler]:
+            if cfg.resid_mix: b.add_resid_mix(d)
+            if cfg.branch_scales: b.add_branch_scales(d)
+        self.inst_proj = self.inst_up = None
+        if cfg.inst_dim:   # the seed's FLOW instruction: shared d -> inst_dim (std 0.01), per-loop inst_dim -> d (zero)
+            self.inst_proj = QLinear(d, cfg.inst_dim, 0.01)
+            self.inst_up = nn.ModuleList(QLinear(cfg.inst_dim, d) for _ in range(cfg.crawler_loops))
+            for u in self.inst_up: nn.init.zeros_(u.weight)
 
     # -- helpers
     def xsa_at(self, pos: int) -> bool:
@@ -351,9 +389,9 @@ class CrawlerGPT(nn.Module):
             return self.xsa_at(i if i < cfg.n_pre else i + cfg.crawler_loops * cfg.n_crawler)
         return self.xsa_at(cfg.n_pre + loop * cfg.n_crawler + i)
 
-    def run_crawler(self, x, cos, sin, call: int, pos0: int | None):
+    def run_crawler(self, x, cos, sin, call: int, pos0: int | None, x0=None):
         for j, b in enumerate(self.crawler):
-            x = b(x, cos, sin, xsa=(pos0 is not None and self.xsa_module("crawler", j, call)), loop=call)
+            x = b(x, cos, sin, xsa=(pos0 is not None and self.xsa_module("crawler", j, call)), loop=call, x0=x0)
         return x
 
     def hidden(self, idx):
@@ -361,17 +399,18 @@ class CrawlerGPT(nn.Module):
         cfg = self.cfg
         B, T = idx.shape
         x = self.embed(idx)
-        cos, sin = rope_cos_sin(T, cfg.head_dim, cfg.rope_base, device=idx.device)
+        x0 = x   # resid_mix's anchor: the embedding output
+        cos, sin = rope_cos_sin(T, cfg.rope_width, cfg.rope_base, device=idx.device)
         taps, skips, st = [], [], {"c": (x if cfg.helix else None), "fire": 0}
 
         def flat(i, x):
             if self.skip_w is not None and cfg.n_enc <= i < cfg.n_enc + len(self.skip_w) and skips:
                 x = x + self.skip_w[i - cfg.n_enc].to(x.dtype) * skips.pop()
-            x = self.flat[i](x, cos, sin, xsa=self.xsa_module("flat", i))
+            x = self.flat[i](x, cos, sin, xsa=self.xsa_module("flat", i), x0=x0)
             if i in self.tap_ids: taps.append(x)
             if self.skip_w is not None and i < cfg.n_enc: skips.append(x)
             if cfg.helix and (i + 1) % cfg.helix_stride == 0:
-                st["c"] = self.run_crawler(st["c"], cos, sin, call=cfg.crawler_loops + st["fire"], pos0=None); st["fire"] += 1
+                st["c"] = self.run_crawler(st["c"], cos, sin, call=cfg.crawler_loops + st["fire"], pos0=None, x0=x0); st["fire"] += 1
                 c = st["c"]
                 x, st["c"] = x + self.bridge_cf(x, c), c + self.bridge_fc(c, x)
             return x
@@ -382,9 +421,11 @@ class CrawlerGPT(nn.Module):
             tap = (torch.cat([dn(t) for dn, t in zip(self.tap_down, tt)], dim=-1) if cfg.tap_mode == "concat"
                    else sum(self.tap_down(t) for t in tt) / len(tt))
         for l in range(cfg.crawler_loops):
-            xin = x if not taps else x + self.tap_up[l if cfg.tap_per_loop else 0](tap)
-            cs = (cos, sin) if not self.rope_scales else rope_cos_sin(T, cfg.head_dim, cfg.rope_base, self.rope_scales[l], device=idx.device)
-            y = self.run_crawler(xin, *cs, call=l, pos0=0)
+            xin = x
+            if self.inst_proj is not None: xin = xin + self.inst_up[l](self.inst_proj(x))
+            if taps: xin = xin + self.tap_up[l if cfg.tap_per_loop else 0](tap)
+            cs = (cos, sin) if not self.rope_scales else rope_cos_sin(T, cfg.rope_width, cfg.rope_base, self.rope_scales[l], device=idx.device)
+            y = self.run_crawler(xin, *cs, call=l, pos0=0, x0=x0)
             if cfg.score_dt > 0: y = (1 - cfg.score_dt) * xin + cfg.score_dt * y
             if self.smear is not None: y = self.smear(y, x)
             x = y
@@ -413,12 +454,17 @@ class CrawlerGPT(nn.Module):
 SEED_OUROBOROS = dict(vocab_size=1024, d_model=512, n_heads=8, n_kv_heads=4, mlp_mult=3.0, n_flat=9, n_crawler=1,
                       crawler_loops=2, logit_softcap=30.0, qk_gain_init=4.0, xsa_mode="module", xsa_last_n=10,
                       placement="bottleneck", unet_skips=True, loop_smear=True, smear_mode="sigmoid", tap_dim=32,
-                      tap_mode="concat", tap_detach=False, tap_per_loop=True, choke_stage_act=True, crawler_mlp_mult=3.0)
+                      tap_mode="concat", tap_detach=False, tap_per_loop=True, choke_stage_act=True, crawler_mlp_mult=6.0,
+                      loop_rope_scales=[9.0, 1.0], resid_mix=True, branch_scales=True, rope_dims=16, inst_dim=32)
 
 
 def seed_ouroboros(**overrides) -> CrawlerConfig:
     """The seed's architecture (see the table above) as a `CrawlerConfig`; `overrides` change any field (e.g. a small
-    `d_model` for CPU). `xsa_last_n` defaults to every module (n_flat + n_crawler) when the depth is overridden."""
+    `d_model` for CPU). Unless overridden, `xsa_last_n` covers every module (n_flat + n_crawler), `rope_dims` is the
+    seed's fraction 16/64 of the head (even, at least 2) and `loop_rope_scales` is 9 for loop 0 and 1 for the others."""
     kw = {**SEED_OUROBOROS, **overrides}
     if "xsa_last_n" not in overrides: kw["xsa_last_n"] = kw["n_flat"] + kw["n_crawler"]
+    if "rope_dims" not in overrides: kw["rope_dims"] = max(2, 2 * round(kw["d_model"] // kw["n_heads"] / 8))
+    if "loop_rope_scales" not in overrides:
+        kw["loop_rope_scales"] = [9.0] + [1.0] * (kw["crawler_loops"] - 1) if kw["crawler_loops"] else []
     return CrawlerConfig(**kw)

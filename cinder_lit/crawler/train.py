@@ -25,7 +25,8 @@ from ..ops import causal_lm_loss
 from .model import CrawlerConfig, CrawlerGPT
 
 # %% auto #0
-__all__ = ['CLI_KEYS', 'ddp_setup', 'ddp_cleanup', 'broadcast_params', 'TrainOutcome', 'train_crawler', 'build_from_args', 'main']
+__all__ = ['SEED_OUROBOROS_TRAIN', 'CLI_KEYS', 'ddp_setup', 'ddp_cleanup', 'broadcast_params', 'TrainOutcome', 'train_crawler',
+           'seed_ouroboros_train', 'build_from_args', 'main']
 
 # %% ../../nbs/21_crawler_train.ipynb #0c241bbe
 def ddp_setup(backend: str | None = None):
@@ -96,6 +97,15 @@ def train_crawler(model: CrawlerGPT, data: TokenData, tcfg: TrainConfig, batch_s
     dt = time.perf_counter() - t0
     n = max(1, res.step + 1)
     return TrainOutcome(model, res, 1000 * dt / n, n * B * L / dt)
+
+# %% ../../nbs/21_crawler_train.ipynb #18d13f5c
+SEED_OUROBOROS_TRAIN = dict(optimizer="muon", weight_decay=0.04, grad_clip=0.3, warmdown_frac=round(2000 / 5950, 3),
+                            ema_decay=0.0, swa_every=0)
+
+
+def seed_ouroboros_train(**overrides) -> TrainConfig:
+    "The seed's training conventions (see above) as a `TrainConfig`; `overrides` change any field (steps, lr, device, ...)."
+    return TrainConfig(**{**SEED_OUROBOROS_TRAIN, **overrides})
 
 # %% ../../nbs/21_crawler_train.ipynb #d6fb592c
 CLI_KEYS = {"data": "'default', a text file/folder (one plain file is split by paragraphs/lines), or a folder of .bin shards",
