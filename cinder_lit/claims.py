@@ -16,8 +16,8 @@ from .core import atomic_write_text, read_json, reports_root
 from .stats import MissingEvidence, Verdict, judge
 
 # %% auto #0
-__all__ = ['LEDGER', 'LEDGER_IDS', 'PROFILE_RANK', 'LedgerRow', 'latest_run', 'spec_claims', 'ledger', 'format_ledger',
-           'build_claims_page']
+__all__ = ['LEDGER', 'LEDGER_IDS', 'PROFILE_RANK', 'LedgerRow', 'latest_run', 'spec_claims', 'profile_gap', 'ledger',
+           'format_ledger', 'build_claims_page']
 
 # %% ../nbs/08_claims.ipynb #4ad74483
 @dataclass(frozen=True)
@@ -97,6 +97,24 @@ def spec_claims() -> dict:
 def _base(cid: str) -> str: return cid.split(":", 1)[0]
 
 
+def profile_gap(claim, profile: str = "replicate") -> str:
+    """Why `claim` is untestable at `profile` scale, read from the profile's parameters and the claim's `requires`
+    (so no run is needed to know it), or "" when the profile reaches the scale (or the profile cannot be read)."""
+    if not claim.requires: return ""
+    try:
+        from cinder_lit.runner import get_experiment, resolve_params
+        params = resolve_params(get_experiment(claim.experiment), {}, profile)
+    except Exception: return ""                     # no template / no such profile: a run has to tell
+    for k, need in claim.requires.items():
+        have = params.get(k)
+        if have is None: continue
+        have_n = len(have) if isinstance(have, (list, tuple)) else have
+        if have_n < need:
+            return (f"needs {k} ≥ {need:g}; the {profile} profile has {have_n:g} "
+                    f"(no {profile} run needed; the full profile is the seed's scale)")
+    return ""
+
+
 def ledger(root=None) -> list[dict]:
     "One row per claim (ledger rows, their parts, and claims the seeds imply beyond CLAIMS.md), with its verdict."
     claims = spec_claims()
@@ -119,8 +137,9 @@ def ledger(root=None) -> list[dict]:
                     "seed_figure": c.seed_figure or (row.seed_figure if row else ""), "experiment": c.experiment,
                     "statement": c.statement}
             if r is None:
-                v = Verdict(c.id, "untestable", reason=f"no finished run of {c.experiment} yet: "
-                                                        f"cinder-lit run {c.experiment} --profile replicate")
+                gap = profile_gap(c)
+                v = Verdict(c.id, "untestable", reason=gap or f"no finished run of {c.experiment} yet: "
+                                                               f"cinder-lit run {c.experiment} --profile replicate")
             else:
                 try:
                     v = judge(c, read_json(r["dir"] / "records.json"), read_json(r["dir"] / "params.json").get("params", {}))
