@@ -63,6 +63,20 @@ class H2HConfig(ExperimentConfig):
         if self.d_model % 4: self._fail("d_model", "a multiple of 4 (two heads of even width)")
         if self.val_seed == self.test_seed: self._fail("test_seed", f"a seed other than val_seed = {self.val_seed} (held out)")
 
+    def check_matchable(self, tasks, lengths):
+        "Fail on `lengths` (before any training) where no Cerebros graph can be matched to CFE's parameter count."
+        from cinder_lit.nas.study import make_task
+        from cinder_lit.nas.cerebros import _cfe_config, match_cerebros
+        for t in tasks:
+            for L in lengths:
+                task = make_task(t, L, 1, 0)
+                target = sum(p.numel() for p in UnitModel(_cfe_config(task, self.d_model, self.n_layers, self.unit_type)).parameters())
+                for sd in self.seeds:
+                    try: match_cerebros(sd, target, task["vocab"], L, task["n_classes"], d_max=self.d_model)
+                    except ValueError:
+                        self._fail("lengths", f"lengths at which a Cerebros graph matches CFE's {target} parameters "
+                                              f"within ±10% ({t}, L = {L} cannot, seed {sd}): shorter L or a larger d_model")
+
     def train_kw(self) -> dict:
         return dict(steps=self.steps, batch_size=self.batch_size, d_model=self.d_model, n_layers=self.n_layers,
                     unit_type=self.unit_type, lrs=self.lrs, device=self.device, precision=self.precision,
@@ -119,6 +133,10 @@ def _mean(df, arm, metric):
 class StabilityConfig(H2HConfig):
     lengths: list[int] = param([64, 128], lo=20, help="sequence lengths L (the seed: 1k-8k)")
     tasks: list[str] = param(["classify", "recall"], choices=["classify", "recall"], help="sequence classification tasks (Cerebros' sequence model is a classifier)")
+
+    def validate(self):
+        super().validate()
+        self.check_matchable(self.tasks, self.lengths)
 
 
 def stability_run(cfg: StabilityConfig, run) -> list[dict]:
@@ -295,6 +313,10 @@ NAS_THROUGHPUT = register(ExperimentSpec(
 @dataclass
 class RecallConfig(H2HConfig):
     lengths: list[int] = param([32, 64], lo=20, help="context lengths L (the seed: 8k-32k)")
+
+    def validate(self):
+        super().validate()
+        self.check_matchable(["recall"], self.lengths)
 
 
 def recall_run(cfg: RecallConfig, run) -> list[dict]:
