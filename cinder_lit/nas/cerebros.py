@@ -241,12 +241,14 @@ class CerebrosSeqNet(nn.Module):
         g = torch.get_rng_state()
         torch.manual_seed(spec["init_seed"])
         self.embed = nn.Embedding(vocab, spec["d_embed"])
+        nn.init.uniform_(self.embed.weight, -0.05, 0.05)            # Keras' Embedding default
         self.order = [u["id"] for u in _seq_units(spec, n_classes)]
         self.inputs = _seq_inputs(spec)
         self.bns, self.units = nn.ModuleDict(), nn.ModuleDict()
         for uid, fan, n in _seq_fans(spec, seq_len, n_classes):
             self.bns[uid] = nn.BatchNorm1d(fan, eps=1e-3, momentum=0.01)
             self.units[uid] = nn.Linear(fan, n)
+            nn.init.xavier_uniform_(self.units[uid].weight); nn.init.zeros_(self.units[uid].bias)   # Keras' Dense defaults
         torch.set_rng_state(g)
         self.last: dict = {}
 
