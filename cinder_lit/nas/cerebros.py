@@ -1,6 +1,7 @@
-"""A Cerebros-style random-connectivity search in PyTorch (levels of dense units, vertical skips with a
-decaying predecessor affinity, laterals, repair), its sequence front end, and the head-to-head harness
-that trains CinderForge E and Cerebros under one budget for the four tracks of the seed's protocol.
+"""Cerebros in PyTorch: its connectivity rule (levels of dense units, predecessor picks with decaying affinity,
+laterals, repair), its flatten-front-end sequence classifier with BatchNorm matched to CinderForge E's parameter
+count, and the head-to-head harness that trains both under one budget (same lr grid, one validation set per
+study, a held-out test set) for the four tracks of the seed's protocol.
 
 Docs: https://cinder-lit.github.io/cinder_lit/nas_cerebros.html.md"""
 

@@ -1,6 +1,6 @@
 """The CinderForge E experiment specs: the seed's four head-to-head tracks against the Cerebros-style
 baseline (`nas_stability`, `nas_throughput`, `nas_recall`, `nas_rc_health`), the unit-scaling claim and
-the gentle-vs-hard mode comparison, each as a config dataclass, a `run(cfg, run)` returning tidy records
+the gentle-vs-hard mode comparison (`nas_gentle_hard`), each as a config dataclass, a `run(cfg, run)` returning tidy records
 and the ledger rows it tests.
 
 Docs: https://cinder-lit.github.io/cinder_lit/nas_experiments.html.md"""
