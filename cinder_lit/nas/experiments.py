@@ -395,7 +395,8 @@ class RCHealthConfig(ExperimentConfig):
     rc_noise: float = param(0.0, lo=0, help="ablation: noise on the logged embeddings")
     sigma_on: str = param("preds", choices=["inputs", "preds"])
     lr: float = param(3e-3, lo=0, lo_open=True, hi=1.0)
-    eval_batches: int = param(2, lo=1)
+    eval_examples: int = param(1024, lo=1000, help="validation examples (one set for every arm and seed)")
+    val_seed: int = param(0, lo=0, help="the validation set shared by every run of the study")
     device: str = param("cpu", choices=["cpu", "cuda", "auto"])
     precision: str = param("fp32", choices=["fp32", "bf16", "fp16"])
     threads: int = param(1, lo=0)
@@ -434,7 +435,7 @@ def rc_health_run(cfg: RCHealthConfig, run) -> list[dict]:
     _set_threads(cfg.threads)
     kw = dict(task=cfg.task, seq_len=cfg.seq_len, steps=cfg.steps, batch_size=cfg.batch_size, d_model=cfg.d_model,
               n_layers=cfg.n_layers, unit_type=cfg.unit_type, lr=cfg.lr, device=cfg.device, precision=cfg.precision,
-              eval_batches=cfg.eval_batches, run=run)
+              eval_examples=cfg.eval_examples, val_seed=cfg.val_seed, run=run)
     recs = []
     for seed in cfg.seeds:
         # the four modes on one init and one batch stream: what the controller does to training
