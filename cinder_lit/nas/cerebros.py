@@ -322,7 +322,8 @@ def match_cerebros(seed: int, target: int, vocab: int, seq_len: int, n_classes: 
 
 
 def flops_per_token(model, x) -> float:
-    "Matmul FLOPs of one forward pass on token ids `x` [B, L] (torch's FlopCounterMode) per token."
+    """Matmul FLOPs of one forward pass on token ids `x` [B, L] (torch's FlopCounterMode) per token. Only aten ops are
+    seen: count on CPU (the harness does, before training moves the model), where no custom Triton kernel runs."""
     from torch.utils.flop_counter import FlopCounterMode
     was = model.training
     model.eval()

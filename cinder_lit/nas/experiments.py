@@ -274,9 +274,10 @@ _TIMING_NOTE = ("Each seed is one repeat (fresh init and tokens) with the arms i
                 "16k) is where a quadratic term dominates.")
 
 _TP_CEREBROS_NOTE = ("The Cerebros arm of this track is still the earlier position-wise reading (a `sample_spec` graph on "
-                      "`CerebrosNet`, prefix-mean front end, not parameter-matched): the faithful `CerebrosSeqNet` flattens a "
-                      "fixed-length sequence, so one model cannot be timed across lengths; a per-length matched timing is "
-                      "not done yet (issue #15).")
+                      "`CerebrosNet`, prefix-mean front end, not parameter-matched). The faithful `CerebrosSeqNet` flattens a "
+                      "fixed-length sequence and every unit reads it, so its parameters grow with L: at this track's lengths "
+                      "(256–4096) and d_model 32 no graph matches CFE's budget (`match_cerebros` raises), and one model cannot "
+                      "be timed across lengths. A matched timing needs a larger CFE budget per length (not done; issue #15).")
 
 THROUGHPUT_CLAIMS = [
     cfe_claim("cfe-linear", "nas_throughput", kind="value", arm="cfe:mhla_rope", metric="slope_time", direction="<",
