@@ -67,6 +67,8 @@ def test_spec_field(capsys, no_kernel, exp, field, raw):
     ("crawler_shape", "n_kv_heads", "3"), ("crawler_shape", "eval_stride", "7"),
     ("ep_lr_overlay", "eps", "nan"), ("nas_recall", "lengths", "[5]"), ("cms_rules", "rules", "[nope]"),
     ("cms_levels", "lr", "inf"), ("rc_calibration", "snrs", "[nan]"),
+    # issue #15: a test set equal to the validation set, < 1000 evaluation examples, a length Cerebros cannot be matched at
+    ("nas_stability", "test_seed", "0"), ("nas_gentle_hard", "eval_examples", "999"), ("nas_recall", "lengths", "[32, 256]"),
 ])
 def test_issue_values_through_cli(capsys, no_kernel, exp, field, raw):
     _main_one_line(capsys, ["run", exp, "-p", field, raw], field)

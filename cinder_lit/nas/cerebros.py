@@ -1,6 +1,7 @@
-"""A Cerebros-style random-connectivity search in PyTorch (levels of dense units, vertical skips with a
-decaying predecessor affinity, laterals, repair), its sequence front end, and the head-to-head harness
-that trains CinderForge E and Cerebros under one budget for the four tracks of the seed's protocol.
+"""Cerebros in PyTorch: its connectivity rule (levels of dense units, predecessor picks with decaying affinity,
+laterals, repair), its flatten-front-end sequence classifier with BatchNorm matched to CinderForge E's parameter
+count, and the head-to-head harness that trains both under one budget (same lr grid, one validation set per
+study, a held-out test set) for the four tracks of the seed's protocol.
 
 Docs: https://cinder-lit.github.io/cinder_lit/nas_cerebros.html.md"""
 
@@ -27,8 +28,9 @@ from ..ops import RMSNorm, apply_rope
 from .models import ModelConfig, RCConfig, RCController, RCTelemetryHook, UnitModel, cls_loss
 
 # %% auto #0
-__all__ = ['CerebrosSpace', 'sample_spec', 'spec_nodes', 'CerebrosNet', 'build_cerebros', 'sample_spec_faithful', 'grad_outliers',
-           'h2h_train', 'h2h_search', 'loglog_slope', 'saved_bytes', 'step_cost', 'med_iqr', 'h2h_grid', 'plot_band']
+__all__ = ['CerebrosSpace', 'sample_spec', 'spec_nodes', 'CerebrosNet', 'build_cerebros', 'sample_spec_faithful',
+           'CerebrosSeqNet', 'cerebros_params', 'match_cerebros', 'flops_per_token', 'grad_outliers', 'h2h_train',
+           'h2h_search', 'h2h_tune', 'loglog_slope', 'saved_bytes', 'step_cost', 'med_iqr', 'h2h_grid', 'plot_band']
 
 # %% ../../nbs/19_nas_cerebros.ipynb #30f1b47c
 @dataclass
@@ -226,6 +228,110 @@ def sample_spec_faithful(seed: int, n_levels: int = 3, max_units: int = 3, min_n
             "d_in": d_in, "levels": [[dict(u) for u in lv] for lv in levels[:-1]], "edges": edges,
             "gated_edges": gated, "gated": [], "repaired": repaired}
 
+# %% ../../nbs/19_nas_cerebros.ipynb #dfe99382
+class CerebrosSeqNet(nn.Module):
+    """Cerebros' sequence classifier: Embedding(vocab, d_e) → flatten [L·d_e] → the spec's units (concatenate →
+    BatchNorm (Keras defaults) → Dense → ELU) → output unit (linear Dense to `n_classes`: the logits)."""
+    def __init__(self, spec: dict, vocab: int, seq_len: int, n_classes: int):
+        super().__init__()
+        if n_classes < 2:
+            raise ValueError(f"n_classes = {n_classes} is not allowed: CerebrosSeqNet is a sequence classifier (>= 2)")
+        if "d_embed" not in spec:
+            raise ValueError("spec lacks 'd_embed': pass a spec from match_cerebros or set spec['d_embed']")
+        self.spec, self.seq_len, self.n_classes = spec, seq_len, n_classes
+        g = torch.get_rng_state()
+        torch.manual_seed(spec["init_seed"])
+        self.embed = nn.Embedding(vocab, spec["d_embed"])
+        nn.init.uniform_(self.embed.weight, -0.05, 0.05)            # Keras' Embedding default
+        self.order = [u["id"] for u in _seq_units(spec, n_classes)]
+        self.inputs = _seq_inputs(spec)
+        self.bns, self.units = nn.ModuleDict(), nn.ModuleDict()
+        for uid, fan, n in _seq_fans(spec, seq_len, n_classes):
+            self.bns[uid] = nn.BatchNorm1d(fan, eps=1e-3, momentum=0.01)
+            self.units[uid] = nn.Linear(fan, n)
+            nn.init.xavier_uniform_(self.units[uid].weight); nn.init.zeros_(self.units[uid].bias)   # Keras' Dense defaults
+        torch.set_rng_state(g)
+        self.last: dict = {}
+
+    def forward(self, x):
+        if x.dim() != 2 or x.shape[1] != self.seq_len:
+            raise ValueError(f"expected token ids [B, {self.seq_len}]; got shape {tuple(x.shape)}")
+        acts = {"in": self.embed(x).flatten(1)}
+        for uid in self.order:
+            z = self.bns[uid](torch.cat([acts[s] for s in self.inputs[uid]], -1))
+            h = self.units[uid](z)
+            acts[uid] = h if uid == "out" else F.elu(h)
+            if uid == "out": feat = z
+        self.last = {"tokens": x[0].detach(), "emb": feat[0].detach().float(), "preds": h[0:1].detach().argmax(-1)}
+        return h
+
+
+def _seq_units(spec, n_classes):
+    return [u for lv in spec["levels"][1:] for u in lv] + [{"id": "out", "neurons": n_classes}]
+
+
+def _seq_inputs(spec):
+    ins: dict = {}
+    for s, t in spec["edges"]: ins.setdefault(t, []).append(s)
+    return ins
+
+
+def _seq_fans(spec, seq_len, n_classes):
+    "(unit id, fan-in, neurons) in topological order."
+    width, ins, out = {"in": seq_len * spec["d_embed"]}, _seq_inputs(spec), []
+    for u in _seq_units(spec, n_classes):
+        fan = sum(width[s] for s in ins[u["id"]])
+        out.append((u["id"], fan, u["neurons"])); width[u["id"]] = u["neurons"]
+    return out
+
+
+def cerebros_params(spec: dict, vocab: int, seq_len: int, n_classes: int) -> int:
+    "Parameters of `CerebrosSeqNet(spec, ...)` without building it: embedding + per unit BatchNorm (2·fan) + Dense."
+    return vocab * spec["d_embed"] + sum(2 * f + f * n + n for _, f, n in _seq_fans(spec, seq_len, n_classes))
+
+
+def _scaled(spec: dict, d_embed: int, scale: float) -> dict:
+    sp = json.loads(json.dumps(spec))
+    sp.update(d_embed=int(d_embed), width_scale=float(scale))
+    for lv in sp["levels"][1:]:
+        for u in lv: u["neurons"] = max(1, int(round(u["neurons"] * scale)))
+    return sp
+
+
+def match_cerebros(seed: int, target: int, vocab: int, seq_len: int, n_classes: int, d_max: int = 32,
+                   tol: float = 0.1, max_draws: int = 50, **rule) -> dict:
+    """A faithful Cerebros graph (`sample_spec_faithful`, `rule` passed on) with embedding width and unit widths
+    set so `cerebros_params` is within ±`tol` of `target`; -> spec (with `d_embed`, `width_scale`, `draw`)."""
+    if target < 1: raise ValueError(f"target = {target} is not allowed: a positive parameter count")
+    d_list = sorted({max(1, int(d_max) >> i) for i in range(12)}, reverse=True)
+    for k in range(max_draws):
+        r = random.Random(int(seed) * 1000 + k)
+        base = sample_spec_faithful(int(seed) * 1000 + k, **dict(dict(n_levels=r.randint(1, 3)), **rule))
+        for d_e in d_list:
+            if cerebros_params(_scaled(base, d_e, 0.0), vocab, seq_len, n_classes) > target * (1 + tol): continue
+            lo, hi = 0.0, 16.0
+            for _ in range(60):
+                mid = (lo + hi) / 2
+                sp = _scaled(base, d_e, mid)
+                p = cerebros_params(sp, vocab, seq_len, n_classes)
+                if abs(p - target) <= tol * target:
+                    sp.update(draw=k, target_params=int(target)); return sp
+                lo, hi = (mid, hi) if p < target else (lo, mid)
+    raise ValueError(f"no Cerebros graph of {max_draws} draws matches {target} parameters within ±{tol:.0%} at "
+                     f"seq_len {seq_len}, {n_classes} classes, vocab {vocab}: raise the CFE budget (d_model) or lower seq_len")
+
+
+def flops_per_token(model, x) -> float:
+    """Matmul FLOPs of one forward pass on token ids `x` [B, L] (torch's FlopCounterMode) per token. Only aten ops are
+    seen: count on CPU (the harness does, before training moves the model), where no custom Triton kernel runs."""
+    from torch.utils.flop_counter import FlopCounterMode
+    was = model.training
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        model(x)
+    model.train(was)
+    return fc.get_total_flops() / x.numel()
+
 # %% ../../nbs/19_nas_cerebros.ipynb #013a4cff
 def grad_outliers(gn, k: float = 6.0) -> int:
     "Steps with gradient norm above median + k·MAD."
@@ -235,17 +341,30 @@ def grad_outliers(gn, k: float = 6.0) -> int:
     return int((g > med + k * mad).sum())
 
 
+def _cfe_config(task: dict, d_model: int, n_layers: int, unit_type: str, params: dict | None = None) -> ModelConfig:
+    params = params or {}
+    return ModelConfig(vocab=task["vocab"], d_model=params.get("d_model", d_model), n_layers=params.get("n_layers", n_layers),
+                       n_heads=2, unit_type=unit_type, chunk=params.get("chunk", 64), n_classes=task["n_classes"],
+                       pool=task["pool"])
+
+
 def _make_model(system: str, task: dict, d_model: int, n_layers: int, unit_type: str, seed: int,
-                params: dict | None = None):
+                params: dict | None = None, seq_len: int | None = None):
+    """CFE: a `UnitModel`. Cerebros: `params['spec']` if given (a matched spec builds `CerebrosSeqNet`, an old
+    `sample_spec` graph the position-wise `CerebrosNet`), else a faithful graph matched to CFE's parameter count."""
     params = params or {}
     torch.manual_seed(seed)
     if system == "cfe":
-        mc = ModelConfig(vocab=task["vocab"], d_model=params.get("d_model", d_model),
-                         n_layers=params.get("n_layers", n_layers), n_heads=2, unit_type=unit_type,
-                         chunk=params.get("chunk", 64), n_classes=task["n_classes"], pool=task["pool"])
-        return UnitModel(mc)
+        return UnitModel(_cfe_config(task, d_model, n_layers, unit_type, params))
     if system == "cerebros":
-        sp = params.get("spec") or sample_spec(seed, CerebrosSpace(), d_in=d_model)
+        sp = params.get("spec")
+        if sp is None:
+            if not task["n_classes"]:
+                raise ValueError("task = 'lm' is not allowed for the Cerebros arm: its sequence model is a classifier")
+            target = sum(p.numel() for p in UnitModel(_cfe_config(task, d_model, n_layers, unit_type)).parameters())
+            sp = match_cerebros(seed, target, task["vocab"], seq_len, task["n_classes"], d_max=d_model)
+        if "d_embed" in sp:
+            return CerebrosSeqNet(sp, task["vocab"], seq_len, task["n_classes"])
         return CerebrosNet(sp, task["vocab"], task["n_classes"], task["pool"])
     raise ValueError(f"system = {system!r} is not allowed: expected 'cfe' or 'cerebros'")
 
@@ -254,14 +373,25 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
               batch_size: int = 4, d_model: int = 32, n_layers: int = 2, unit_type: str = "mhla_rope",
               rc_mode: str = "gentle", lr: float = 3e-3, device: str = "cpu", precision: str = "fp32",
               out_dir=None, rc: RCConfig | None = None, params: dict | None = None, run=None,
-              tags: dict | None = None, eval_batches: int = 2) -> dict:
-    """Train one system once; -> dict of the track metrics and the per-step history. With `run` the
-    Trainer streams per-step metrics and heartbeats (tagged with `tags`) into the run's `metrics.ndjson`,
-    and the RC hook's `tokens.ndjson` lands under `run.dir / 'rc'`."""
+              tags: dict | None = None, eval_batches: int = 2, val_seed: int | None = None,
+              eval_examples: int = 0, test_seed: int | None = None) -> dict:
+    """Train one system once; -> dict of the track metrics and the per-step history. Training batches and the
+    initialisation follow `seed`; the validation set follows `val_seed` (default `seed`; a study fixes it so every
+    trial is ranked on the same data). `eval_examples` > 0 replaces `eval_batches` by batches of 256 holding at
+    least that many examples; `test_seed` adds a held-out test set of the same size (`test_loss`, `test_acc`).
+    With `run` the Trainer streams per-step metrics and heartbeats (tagged with `tags`) into the run's
+    `metrics.ndjson`, and the RC hook's `tokens.ndjson` lands under `run.dir / 'rc'`."""
     import tempfile
     from cinder_lit.nas.study import make_task
-    t = make_task(task, seq_len, batch_size, seed, eval_batches=eval_batches)
-    model = _make_model(system, t, d_model, n_layers, unit_type, seed, params)
+    ekw = dict(eval_batches=-(-eval_examples // 256), eval_batch_size=256) if eval_examples else dict(eval_batches=eval_batches)
+    t = make_task(task, seq_len, batch_size, seed, val_seed=val_seed, **ekw)
+    ev = t["eval_fn"]
+    if test_seed is not None:
+        if val_seed is not None and test_seed == val_seed:
+            raise ValueError(f"test_seed = {test_seed} is not allowed: it equals val_seed (the test set must be held out)")
+        tt = make_task(task, seq_len, batch_size, seed, val_seed=test_seed, **ekw)
+        ev = lambda m: {**t["eval_fn"](m), **{f"test_{k[4:]}": v for k, v in tt["eval_fn"](m).items()}}
+    model = _make_model(system, t, d_model, n_layers, unit_type, seed, params, seq_len=seq_len)
     rcc = rc or RCConfig(mode=rc_mode if system == "cfe" else "observe", plv_window=16)
     rcc = rcc.replace(probe_len=min(rcc.probe_len, seq_len), probe_window=min(rcc.probe_window, seq_len - 1))
     if out_dir is None:
@@ -273,13 +403,15 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
     tc = TrainConfig(steps=steps, lr=(params or {}).get("lr", lr), log_every=1, eval_every=0, device=device,
                      precision=precision, seed=seed, max_loss=1e4)
     tags = dict({"arm": system, "seed": seed, "task": task, "seq_len": seq_len}, **(tags or {}))
+    n_params = sum(p.numel() for p in model.parameters())
+    fpt = flops_per_token(model, t["batch_fn"](0)["x"][:2] if task != "lm" else t["batch_fn"](0)[0][:2])
     t0 = time.time()
     # the RC modes act on training through the controller (CFE's unit models have the state map it regulates)
     ctl = RCController(rcc, t["probe"][:rcc.probe_len], seed=seed) if hasattr(model, "state_map") else None
     if ctl is None and rcc.mode != "observe":
         raise ValueError(f"rc_mode = {rcc.mode!r} needs a model with a state map (CFE); {system} runs 'observe'")
     sf = ctl.step_fn(t["loss_fn"]) if ctl is not None else backprop(t["loss_fn"])
-    res = Trainer(model, t["batch_fn"], sf, tc, run=run, eval_fn=t["eval_fn"], hooks=[hook],
+    res = Trainer(model, t["batch_fn"], sf, tc, run=run, eval_fn=ev, hooks=[hook],
                   tags=tags, desc=f"{system} {task} L={seq_len} s={seed}").fit()
     wall = time.time() - t0
     hist = res.history  # one row per step (the final evaluation is merged into the last row)
@@ -287,27 +419,30 @@ def h2h_train(system: str, task: str = "classify", seq_len: int = 128, steps: in
     out = dict(system=system, task=task, seq_len=seq_len, seed=seed, steps=steps, status=res.status,
                diverged=not res.ok, final_loss=losses[-1] if losses else None,
                val_loss=res.last.get("val_loss"), val_acc=res.last.get("val_acc"),
+               test_loss=res.last.get("test_loss"), test_acc=res.last.get("test_acc"), val_hash=t["val_hash"],
                grad_outliers=grad_outliers([h.get("grad_norm") for h in hist]),
-               n_params=sum(p.numel() for p in model.parameters()),
+               n_params=n_params, flops_per_token=fpt, lr=tc.lr,
                tokens_per_s=steps * batch_size * seq_len / max(wall, 1e-9), rc_term=hook.rc_term,
                objective=(res.last.get("val_loss", math.nan) + hook.rc_term) if res.ok else None,
                rc_dir=str(out_dir), step=res.step,
                losses=losses, plv=[h.get("plv") for h in hist], sigma=[h.get("sigma") for h in hist],
                lam=[h.get("lam") for h in hist], ftle=[h.get("ftle") for h in hist],
                **(ctl.summary() if ctl is not None else {}))
+    out["n_val"] = ekw["eval_batches"] * ekw.get("eval_batch_size", batch_size)
     if system == "cerebros":
         out["spec"] = model.spec
     return out
 
 
 def h2h_search(system: str, trials: int = 1, seed: int = 0, **kw) -> dict:
-    """Best of `trials` candidates (CFE: TPE on val + RC term; Cerebros: random graphs on val loss),
-    each trained with the same budget; -> the best candidate's `h2h_train` result plus `candidates`."""
+    """Best of `trials` candidates (CFE: TPE over width, depth and lr on val + RC term; Cerebros: random graphs on
+    val loss), each trained with the same budget; -> the best candidate's `h2h_train` result plus `candidates` and
+    the chosen `params`. Used by the mode studies (gentle vs hard); the fair head-to-head is `h2h_tune`."""
     if trials <= 1:
-        return dict(h2h_train(system, seed=seed, **kw), candidates=[])
+        return dict(h2h_train(system, seed=seed, **kw), candidates=[], params={})
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    results = []
+    results, chosen = [], []
     tags = dict(kw.pop("tags", None) or {})
     if system == "cfe":
         st = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
@@ -315,7 +450,8 @@ def h2h_search(system: str, trials: int = 1, seed: int = 0, **kw) -> dict:
             p = dict(d_model=trial.suggest_categorical("d_model", [kw.get("d_model", 32), 2 * kw.get("d_model", 32)]),
                      n_layers=trial.suggest_int("n_layers", 1, 3),
                      lr=trial.suggest_float("lr", 1e-3, 1e-2, log=True))
-            r = h2h_train(system, seed=seed, params=p, tags=dict(tags, candidate=trial.number), **kw); results.append(r)
+            r = h2h_train(system, seed=seed, params=p, tags=dict(tags, candidate=trial.number), **kw)
+            results.append(r); chosen.append(p)
             v = (r["val_loss"] if r["val_loss"] is not None else float("nan")) + r["rc_term"]
             return v if not r["diverged"] else float("nan")
         st.optimize(obj, n_trials=trials)
@@ -323,10 +459,38 @@ def h2h_search(system: str, trials: int = 1, seed: int = 0, **kw) -> dict:
         for i in range(trials):
             sp = sample_spec(seed * 1000 + i, CerebrosSpace(), d_in=kw.get("d_model", 32))
             results.append(h2h_train(system, seed=seed, params={"spec": sp}, tags=dict(tags, candidate=i), **kw))
-    ok = [r for r in results if not r["diverged"] and r["val_loss"] is not None] or results
-    best = min(ok, key=lambda r: (r["val_loss"] if r["val_loss"] is not None else float("inf")) + (r["rc_term"] if system == "cfe" else 0))
-    return dict(best, candidates=[{k: r[k] for k in ("val_loss", "rc_term", "objective", "n_params", "diverged")}
-                                  for r in results])
+            chosen.append({"spec": sp})
+    ok = [i for i, r in enumerate(results) if not r["diverged"] and r["val_loss"] is not None] or list(range(len(results)))
+    b = min(ok, key=lambda i: (results[i]["val_loss"] if results[i]["val_loss"] is not None else float("inf"))
+            + (results[i]["rc_term"] if system == "cfe" else 0))
+    return dict(results[b], params=chosen[b],
+                candidates=[{k: r[k] for k in ("val_loss", "rc_term", "objective", "n_params", "diverged", "val_hash")}
+                            for r in results])
+
+
+def h2h_tune(system: str, lrs=(3e-3,), seed: int = 0, **kw) -> dict:
+    """The fair head-to-head's tuning: the same learning-rate grid for both systems, nothing else tuned. The
+    architecture is fixed per seed (CFE: the config's; Cerebros: one faithful graph matched to CFE's parameter
+    count); each lr trains from the same init on the same batches; the lr with the lowest validation loss (a
+    diverged run never wins) is kept. -> its `h2h_train` result plus `candidates` (one per lr)."""
+    lrs = list(lrs)
+    if not lrs: raise ValueError("lrs = [] is not allowed: at least one learning rate")
+    tags = dict(kw.pop("tags", None) or {})
+    params = dict(kw.pop("params", None) or {})
+    if system == "cerebros" and "spec" not in params:
+        from cinder_lit.nas.study import make_task
+        t = make_task(kw.get("task", "classify"), kw.get("seq_len", 128), 1, seed)
+        if not t["n_classes"]:
+            raise ValueError("task = 'lm' is not allowed for the Cerebros arm: its sequence model is a classifier")
+        target = sum(p.numel() for p in UnitModel(_cfe_config(t, kw.get("d_model", 32), kw.get("n_layers", 2),
+                                                              kw.get("unit_type", "mhla_rope"))).parameters())
+        params["spec"] = match_cerebros(seed, target, t["vocab"], kw.get("seq_len", 128), t["n_classes"],
+                                        d_max=kw.get("d_model", 32))
+    res = [h2h_train(system, seed=seed, params=dict(params, lr=lr), tags=dict(tags, candidate=i) if len(lrs) > 1 else tags, **kw)
+           for i, lr in enumerate(lrs)]
+    ok = [r for r in res if not r["diverged"] and r["val_loss"] is not None] or res
+    best = min(ok, key=lambda r: r["val_loss"] if r["val_loss"] is not None else float("inf"))
+    return dict(best, candidates=[{k: r[k] for k in ("lr", "val_loss", "diverged", "val_hash")} for r in res])
 
 # %% ../../nbs/19_nas_cerebros.ipynb #88f545a5
 def loglog_slope(xs, ys) -> float:
@@ -384,16 +548,17 @@ def med_iqr(xs) -> tuple:
 
 
 # %% ../../nbs/19_nas_cerebros.ipynb #432d82a4
-def h2h_grid(systems=("cfe", "cerebros"), tasks=("classify",), lengths=(64,), seeds=(0, 1, 2), trials: int = 1,
+def h2h_grid(systems=("cfe", "cerebros"), tasks=("classify",), lengths=(64,), seeds=(0, 1, 2), lrs=(3e-3,),
              progress_desc: str = "h2h", **kw) -> list[dict]:
-    """Run `h2h_search` for every system × task × length × seed (same batches per seed); each run's Trainer
-    is tagged `{arm, seed, task, seq_len}` (pass `run=` to stream them into one metrics file)."""
+    """Run `h2h_tune` (the same lr grid for both systems) for every system × task × length × seed (same batches
+    per seed; pass `val_seed` to fix the validation set for the whole grid); each run's Trainer is tagged
+    `{arm, seed, task, seq_len}` (pass `run=` to stream them into one metrics file)."""
     from cinder_lit.core import progress
     combos = [(s, t, L, sd) for t in tasks for L in lengths for sd in seeds for s in systems]
     out = []
     for s, t, L, sd in progress(combos, desc=progress_desc):
-        out.append(h2h_search(s, trials=trials, seed=sd, task=t, seq_len=L,
-                              tags={"arm": s, "seed": sd, "task": t, "seq_len": L}, **kw))
+        out.append(h2h_tune(s, lrs=lrs, seed=sd, task=t, seq_len=L,
+                            tags={"arm": s, "seed": sd, "task": t, "seq_len": L}, **kw))
     return out
 
 

@@ -129,10 +129,21 @@ class StudyConfig(Config):
 _TOKENS_CACHE: dict = {}
 
 
-def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches: int = 4, val_seed: int | None = None):
+def _hash_batches(batches) -> str:
+    "sha1 of the bytes of a list of tensor tuples (a fingerprint of an evaluation set)."
+    import hashlib
+    h = hashlib.sha1()
+    for tup in batches:
+        for t in tup: h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches: int = 4, val_seed: int | None = None,
+              eval_batch_size: int | None = None):
     """-> dict(vocab, n_classes, pool, loss_fn, batch_fn, eval_fn, probe) for 'lm', 'classify' or 'recall'. Training
     batches follow `seed`; the validation set follows `val_seed` (default `seed`): a study passes its own seed, so
-    every trial is ranked on the same data."""
+    every trial is ranked on the same data. `eval_batch_size` (default `batch_size`) sets the validation batch size
+    of the synthetic tasks; `val_hash` fingerprints the validation set (equal hashes: the same examples)."""
     val_seed = seed if val_seed is None else val_seed
     from cinder_lit import data
     if task == "lm":
@@ -146,16 +157,16 @@ def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches:
             dev = next(model.parameters()).device
             return {"val_loss": float(np.mean([float(causal_lm_loss(model, (x.to(dev), y.to(dev)))[0]) for x, y in val]))}
         return dict(vocab=td.vocab_size, n_classes=0, pool="mean", loss_fn=causal_lm_loss, batch_fn=bf, eval_fn=ev,
-                    probe=val[0][0][0])
+                    probe=val[0][0][0], val_hash=_hash_batches(val))
     if task in ("classify", "recall"):
         vocab = 64
-        def gen(step, s):
+        def gen(step, s, bs=batch_size):
             g = torch.Generator().manual_seed(s * 1_000_003 + step)
             if task == "classify":
-                return data.sequence_classification(batch_size, seq_len, n_classes=4, vocab=vocab, g=g)
-            b = data.needle_haystack(batch_size, seq_len, vocab, n_distractors=min(4, (seq_len - 8) // 3), g=g)
+                return data.sequence_classification(bs, seq_len, n_classes=4, vocab=vocab, g=g)
+            b = data.needle_haystack(bs, seq_len, vocab, n_distractors=min(4, (seq_len - 8) // 3), g=g)
             return dict(x=b["x"], y=b["y"])
-        val = [gen(k, 10_000_019 + val_seed) for k in range(eval_batches)]
+        val = [gen(k, 10_000_019 + val_seed, eval_batch_size or batch_size) for k in range(eval_batches)]
         def ev(model):
             dev = next(model.parameters()).device
             outs = [cls_loss(model, {k: v.to(dev) for k, v in b.items()}) for b in val]
@@ -163,7 +174,8 @@ def make_task(task: str, seq_len: int, batch_size: int, seed: int, eval_batches:
                     "val_acc": float(np.mean([o[1]["acc"] for o in outs]))}
         return dict(vocab=vocab, n_classes=4 if task == "classify" else vocab,
                     pool="mean" if task == "classify" else "last", loss_fn=cls_loss,
-                    batch_fn=lambda step: gen(step, seed), eval_fn=ev, probe=val[0]["x"][0])
+                    batch_fn=lambda step: gen(step, seed), eval_fn=ev, probe=val[0]["x"][0],
+                    val_hash=_hash_batches([(b["x"], b["y"]) for b in val]))
     raise ValueError(f"task = {task!r} is not allowed: expected one of {list(TASKS)}")
 
 # %% ../../nbs/18_nas_study.ipynb #44cb9f94

@@ -19,10 +19,10 @@ from scipy.signal import hilbert as _sp_hilbert
 
 # %% auto #0
 __all__ = ['SURROGATES', 'analytic_signal', 'padded_analytic', 'resultant', 'plv_phases', 'ppc_phases', 'plv', 'ppc',
-           'white_noise_plv2', 'cosine_steps', 'window_plv', 'plv_seed', 'plv_seed_floor', 'sigma_outdegree',
-           'mr_branching', 'branching_process', 'subsample', 'lambda_proxy', 'ar1_fit', 'ar1_surrogates',
-           'phase_surrogates', 'iaaft_surrogates', 'bandpass', 'surrogate_test', 'seed_plv_of_series', 'attractor_test',
-           'locking_test', 'mr_bootstrap', 'criticality_label']
+           'white_noise_plv2', 'ppc_trials', 'ppc_across', 'wpli_debiased', 'cosine_steps', 'window_plv', 'plv_seed',
+           'plv_seed_floor', 'sigma_outdegree', 'mr_branching', 'branching_process', 'subsample', 'lambda_proxy',
+           'ar1_fit', 'ar1_surrogates', 'phase_surrogates', 'iaaft_surrogates', 'bandpass', 'surrogate_test',
+           'seed_plv_of_series', 'attractor_test', 'locking_test', 'mr_bootstrap', 'criticality_label']
 
 # %% ../../nbs/10_rc_metrics.ipynb #f1faf296
 def _is_tensor(x) -> bool:
@@ -153,6 +153,47 @@ def white_noise_plv2(window: int) -> float:
     k = np.arange(1, window, 2)
     c = _circ_gauss_phase_mean(2 / (np.pi * k))
     return float((1 + 2 * np.sum((1 - k / window) * c ** 2)) / window)
+
+# %% ../../nbs/10_rc_metrics.ipynb #93b6f07c
+def ppc_trials(trials) -> dict:
+    """Vinck et al. (2012) pairwise phase consistencies of phases grouped in trials (a list of 1-D arrays, radians):
+    dict(ppc0 (all pairs), ppc1 (pairs from different trials), ppc2 (trial pairs weighted equally), n, trials)."""
+    th = [np.asarray(t, dtype=np.float64).ravel() for t in trials]
+    th = [t for t in th if len(t)]
+    if len(th) < 2:
+        raise ValueError(f"ppc_trials needs phases in at least 2 non-empty trials, got {len(th)}")
+    S = np.array([np.exp(1j * t).sum() for t in th]); Nm = np.array([len(t) for t in th], dtype=np.float64)
+    N, St, M = Nm.sum(), S.sum(), len(th)
+    U = S / Nm
+    return {"ppc0": float((abs(St) ** 2 - N) / (N * (N - 1))),
+            "ppc1": float((abs(St) ** 2 - np.sum(np.abs(S) ** 2)) / (N ** 2 - np.sum(Nm ** 2))),
+            "ppc2": float((abs(U.sum()) ** 2 - np.sum(np.abs(U) ** 2)) / (M * (M - 1))),
+            "n": int(N), "trials": M}
+
+
+def ppc_across(x, y, window: int, edge: int | None = None) -> dict:
+    "Across-window PPC of two signals: each window of `window` phase differences is one trial (`ppc_trials`)."
+    u = _windows(_phase_diff_units(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), edge), window)
+    return ppc_trials([np.angle(w[np.abs(w) > 0]) for w in u])
+
+
+def wpli_debiased(x=None, y=None, X=None, edge: int | None = None) -> float:
+    """Debiased squared weighted phase-lag index (Vinck et al. 2011) from the imaginary cross-spectra `X` (one per
+    sample or trial), or from two signals (X = Im of the analytic signals' cross product per sample)."""
+    if X is None:
+        if x is None or y is None:
+            raise ValueError("wpli_debiased needs x and y, or X")
+        x = np.asarray(x, dtype=np.float64); y = np.asarray(y, dtype=np.float64)
+        if x.shape != y.shape or x.ndim != 1:
+            raise ValueError(f"x and y must be 1-D of the same length, got {x.shape} and {y.shape}")
+        n = len(x); edge = n // 16 if edge is None else edge
+        X = np.imag(padded_analytic(x, edge=edge) * np.conj(padded_analytic(y, edge=edge)))
+    X = np.asarray(X, dtype=np.float64).ravel()
+    if len(X) < 2:
+        raise ValueError("wpli_debiased needs at least 2 cross-spectra")
+    num = X.sum() ** 2 - np.sum(X ** 2)
+    den = np.abs(X).sum() ** 2 - np.sum(X ** 2)
+    return float(num / den) if den > 0 else float("nan")
 
 # %% ../../nbs/10_rc_metrics.ipynb #1a9ac798
 _DEGENERATE_STD = 1e-6
