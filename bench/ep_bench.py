@@ -17,9 +17,13 @@ in another's peak. Memory method:
     that only the garbage collector breaks, and the count would then grow with T for EP as well (it did: 13 -> 104 MB): what a step keeps alive
     for its backward at once, independent of the allocator and of the OS.
 EP step = free phase of exactly T Euler steps (no graph) + centered nudged phases of T steps each (no graph)
-+ one backward through a single field evaluation. BPTT step = backward through T Euler steps from z = 0.
++ one backward through a single field evaluation. hEP = the same with N = 4 complex nudges on |β| = 0.1 (the
+conjugate pair is computed once, so 3 nudged phases in complex arithmetic). BPTT step = backward through T Euler
+steps from z = 0; BPTT+pen adds Bai's ‖J_f‖²_F penalty (one Hutchinson probe) at z*: a double backward.
 """
 import argparse, json, os, subprocess, sys, time
+
+ESTS = ("ep", "hep", "bptt", "bptt+pen")
 
 
 def _rss(key):
@@ -40,11 +44,18 @@ def child(a):
     g = torch.Generator().manual_seed(0)
     idx = torch.randint(0, 256, (a.B, a.L), generator=g).to(dev); y = torch.randint(0, 256, (a.B, a.L), generator=g).to(dev)
     s = SolverConfig(eps=0.5, max_steps=a.T, tol=0.0)
-    if a.est == "bptt":
+    if a.est in ("bptt", "bptt+pen"):
         e = EstimatorConfig(kind="bptt", bptt_steps=a.T)
-        step = lambda: bptt_grad(m, idx, y, e, s)
-    else:
-        e = EstimatorConfig(kind="ep", beta=0.1, t2=a.T)
+        if a.est == "bptt": step = lambda: bptt_grad(m, idx, y, e, s)
+        else:                          # + Bai's Jacobian penalty at z*: one more double backward (the controller's cost)
+            from cinder_lit.ep.controllers import JRConfig, penalty_grads
+            jr = JRConfig(); gen = torch.Generator().manual_seed(1)
+            def step():
+                g = bptt_grad(m, idx, y, e, s)
+                with torch.no_grad(): zs, _, _ = free_phase(m, idx, s)
+                return g, penalty_grads(m, idx, zs, jr, gen)
+    else:                              # ep: centered, ±β (2 nudged phases); hep: holomorphic, N = 4 points on |β| = r
+        e = EstimatorConfig(kind=a.est, beta=0.1, t2=a.T, n_points=4, radius=0.1)
         def step():
             zs, x, fi = free_phase(m, idx, s)
             return ep_grad(m, idx, y, e, s, zs, x, fi)
@@ -90,13 +101,13 @@ def main():
     Ts = [int(t) for t in a.T.split(",")]
     rows = {}
     for T in Ts:
-        for est in ("ep", "bptt"):
+        for est in ESTS:
             cmd = [sys.executable, __file__, "--child", "--est", est, "--T1", str(T), "--d", str(a.d), "--L", str(a.L),
                    "--B", str(a.B), "--device", a.device]
             out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
             if out.returncode: print(out.stderr[-2000:]); raise SystemExit(1)
             r = json.loads(out.stdout.strip().splitlines()[-1]); rows[(est, T)] = r
-            print(f"  {est:4s} T={T:4d}: peak {r['peak_mb']:8.1f} MB  saved {r['saved_mb']:8.2f} MB  time {r['time_s']:7.3f} s", flush=True)
+            print(f"  {est:8s} T={T:4d}: peak {r['peak_mb']:8.1f} MB  saved {r['saved_mb']:8.2f} MB  time {r['time_s']:7.3f} s", flush=True)
     print(f"\nblock d={a.d} L={a.L} B={a.B} device={a.device}")
     print(f"{'T':>5} | {'EP MB':>8} {'BPTT MB':>8} {'BPTT/EP':>8} | {'EP saved':>9} {'BPTT saved':>10} {'ratio':>7} | {'EP s':>7} {'BPTT s':>7} {'BPTT/EP':>8}")
     for T in Ts:
@@ -105,6 +116,15 @@ def main():
               f"{e['saved_mb']:9.2f} {b['saved_mb']:10.2f} {b['saved_mb'] / max(e['saved_mb'], 1e-12):7.2f} | "
               f"{e['time_s']:7.3f} {b['time_s']:7.3f} {b['time_s'] / e['time_s']:8.2f}")
     t0, t1 = Ts[0], Ts[-1]
+    print(f"\n{'T':>5} | " + " | ".join(f"{e:>8} MB saved" for e in ESTS))
+    for T in Ts:
+        print(f"{T:5d} | " + " | ".join(f"{rows[(e, T)]['saved_mb']:17.2f}" for e in ESTS))
+    print(f"{'T':>5} | " + " | ".join(f"{e:>8} s      " for e in ESTS))
+    for T in Ts:
+        print(f"{T:5d} | " + " | ".join(f"{rows[(e, T)]['time_s']:17.3f}" for e in ESTS))
+    for e in ESTS:
+        print(f"{e}: saved-bytes ratio T={t1}/T={t0} {rows[(e, t1)]['saved_mb'] / rows[(e, t0)]['saved_mb']:.3f}, "
+              f"peak-RSS ratio {rows[(e, t1)]['peak_mb'] / rows[(e, t0)]['peak_mb']:.3f}")
     for key, what in (("peak_mb", "peak RSS"), ("saved_mb", "saved-tensor bytes")):
         ep_r = rows[('ep', t1)][key] / rows[('ep', t0)][key]; bp_r = rows[('bptt', t1)][key] / rows[('bptt', t0)][key]
         print(f"{what}: EP ratio T={t1}/T={t0} {ep_r:.3f} (goal <= 1.1), BPTT ratio {bp_r:.3f}")
