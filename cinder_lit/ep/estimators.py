@@ -26,7 +26,7 @@ __all__ = ['EstimatorConfig', 'GradEstimate', 'named_params', 'nudge_points', 'n
 @dataclass
 class EstimatorConfig(Config):
     "Which gradient estimator, and its knobs (see the table above)."
-    kind: str = "hep"          # bptt | implicit | ep | hep
+    kind: str = "hep"          # bptt | implicit | ep | ep1 | hep
     beta: float = 0.1          # ep: |β| (per-token nudge)
     n_points: int = 4          # hep: N
     radius: float = 0.1        # hep: r
@@ -41,7 +41,7 @@ class EstimatorConfig(Config):
     navg: int = 1
 
     def validate(self):
-        self.check_choice("kind", ["bptt", "implicit", "ep", "hep"])
+        self.check_choice("kind", ["bptt", "implicit", "ep", "ep1", "hep"])
         self.check_range("beta", 0, lo_open=True)
         self.check_range("n_points", 2, integer=True)
         self.check_range("radius", 0, lo_open=True)
@@ -83,6 +83,7 @@ def _grads(S, model):
 def nudge_points(cfg: EstimatorConfig) -> list:
     "The nudges β_n: ±β for 'ep', r·e^{2πin/N} for 'hep' (real numbers where they are real)."
     if cfg.kind == "ep": return [cfg.beta, -cfg.beta]
+    if cfg.kind == "ep1": return [cfg.beta]          # one-sided: the free state z* is the other point
     pts = []
     for n in range(cfg.n_points):
         b = cfg.radius * complex(math.cos(2 * math.pi * n / cfg.n_points), math.sin(2 * math.pi * n / cfg.n_points))
@@ -143,12 +144,14 @@ def _ep_surrogate(model, idx, y, zs, pts, states, cfg: EstimatorConfig):
         for b, z in zip(pts, states):
             S = S + (model.energy(z, x) + b * model.cost(z, y)) / b
         S = S / N
+        if cfg.kind == "ep1": S = S - model.energy(zs, x) / pts[0]   # (Φ_β(z_β) − Φ_0(z*)) / β
         return (S.real if torch.is_tensor(S) and S.is_complex() else S) / ntok
     lam = sum(z / b for b, z in zip(pts, states)) / N
+    if cfg.kind == "ep1": lam = lam - zs / pts[0]             # (z_β − z*) / β
     if cfg.linearize == "frozen":
         zl = zs
     else:
-        zl = sum(states) / N
+        zl = sum(states) / N if cfg.kind != "ep1" else 0.5 * (states[0] + zs)   # ep1: the midpoint of z*, z_β
         if zl.is_complex() and zl.imag.abs().max() < 1e-12 * (1 + zl.real.abs().max()): zl = zl.real
     Fl = model.field(zl, x, create_graph=True)
     Cl = model.cost(zl, y)
@@ -161,7 +164,7 @@ def _ep_surrogate(model, idx, y, zs, pts, states, cfg: EstimatorConfig):
 
 
 def ep_grad(model, idx, y, cfg: EstimatorConfig, scfg: SolverConfig, zs=None, x=None, finfo=None) -> GradEstimate:
-    "Centered (`ep`) or holomorphic (`hep`) EP on one batch (free phase unless z* is given)."
+    "Centered (`ep`), one-sided (`ep1`) or holomorphic (`hep`) EP on one batch (free phase unless z* is given)."
     if zs is None: zs, x, finfo = free_phase(model, idx, scfg)
     pts, states, steps, res = _nudged_states(model, zs, x, y, cfg, scfg)
     S = _ep_surrogate(model, idx, y, zs, pts, states, cfg)
@@ -214,7 +217,7 @@ def implicit_grad(model, idx, y, cfg: EstimatorConfig, scfg: SolverConfig, zs=No
 def estimate(model, batches, cfg: EstimatorConfig, scfg: SolverConfig) -> GradEstimate:
     "The estimate averaged over `batches` (a list of (idx, y); `navg` of them are used, cycling if fewer)."
     if isinstance(batches, tuple) and len(batches) == 2 and torch.is_tensor(batches[0]): batches = [batches]
-    fn = {"bptt": bptt_grad, "implicit": implicit_grad, "ep": ep_grad, "hep": ep_grad}[cfg.kind]
+    fn = {"bptt": bptt_grad, "implicit": implicit_grad, "ep": ep_grad, "ep1": ep_grad, "hep": ep_grad}[cfg.kind]
     acc, loss, infos = None, 0.0, []
     for i in range(cfg.navg):
         idx, y = batches[i % len(batches)]
