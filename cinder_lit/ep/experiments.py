@@ -204,7 +204,7 @@ class EPConfig(ExperimentConfig):
         "Seed `seed`'s data and block. On CPU it also pins torch to one thread: these blocks are latency-bound, and two"
         # OpenMP threads on a busy 2-core machine spin against each other: 2.2 s vs 0.15 s per BPTT step (measured,
         # ep_navg_sweep's checkpoint at d=64, seq 32), a 15x slowdown with identical results.
-        if self.device == "cpu": torch.set_num_threads(1)
+        if self.device == "cpu" or (self.device == "auto" and not torch.cuda.is_available()): torch.set_num_threads(1)
         return setup(self.tokenizer, self.d_model, self.n_heads, self.seq_len, seed, max_train_tokens=self.max_train_tokens, **kw)
 
 
