@@ -6,7 +6,8 @@ the probe off and on (`every` = the default interval, or `--every`), and their r
 One "rep" trains `every` steps with the probe off, then the same `every` steps (same seed, same batches) with it on
 (in alternating order across reps): with it on there is exactly one probe (at step 0) per `every` steps, which is the
 probe's amortised rate at that interval. Reported: the median over reps of the per-step time off and on, the ratio
-on/off, and the probe's own cost (seconds per probe). Times are CPU time of this process (`time.process_time`), not
+on/off, the probe's own cost (wall seconds per probe) and its share of the on-run's CPU time (the probe's CPU time,
+`DynamicsProbe.probe_cpu_s`, over the whole run's): the overhead without the run-to-run noise of the ratio. Times are CPU time of this process (`time.process_time`), not
 wall time: on a shared, oversubscribed machine the wall clock measures the other tenants (the same choice as
 `bench/cms_bench.py`). The models are small CPU-scale ones (stated in the output); the probe's cost is mostly fixed
 (MR bootstrap, surrogates), so on larger models the ratio is smaller.
@@ -43,8 +44,9 @@ def ep_setup():
     from cinder_lit.ep.solvers import SolverConfig
     from cinder_lit.ep.train import ep_step_fn, make_block
     solver = SolverConfig()
-    return ((lambda: make_block(256, d_model=32, n_heads=2, seq_len=32)), _lm_batches(256, 8, 32),
-            ep_step_fn(EstimatorConfig(), solver), {"solver": solver}, "EqBlock softmax d=32, hEP (N=4), B=8, T=32")
+    return ((lambda: make_block(256, d_model=32, n_heads=2, seq_len=32)), _lm_batches(256, 4, 32),
+            ep_step_fn(EstimatorConfig(n_points=2, t2=20), solver), {"solver": solver},
+            "EqBlock softmax d=32, hEP N=2 t2=20, B=4, T=32")
 
 
 def cms_setup():
@@ -85,20 +87,21 @@ def main():
     every = a.every or ProbeConfig().every
     print(f"DynamicsProbe overhead at every = {every} (CPU time per training step, median of {a.reps} reps, "
           f"torch threads = {a.threads}, load avg = {open('/proc/loadavg').read().split()[:3]})")
-    print(f"{'system':8s} {'off ms/step':>12s} {'on ms/step':>11s} {'ratio':>7s} {'probe s':>8s}  model   (probe s: wall time of one probe)")
+    print(f"{'system':8s} {'off ms/step':>12s} {'on ms/step':>11s} {'ratio':>7s} {'probe s':>8s} {'share':>6s}  model")
     for name in a.systems.split(","):
         make, bf, step_fn, kw, desc = SETUPS[name]()
-        off, on, cost = [], [], []
+        off, on, cost, share = [], [], [], []
         for r in range(a.reps):
             order = (False, True) if r % 2 == 0 else (True, False)
             for with_probe in order:
                 if with_probe:
                     p = DynamicsProbe(ProbeConfig(system=name, every=every), **kw)
                     on.append(train_time(make, bf, step_fn, every, p)); cost.append(p.probe_s / max(p.n_probes, 1))
+                    share.append(p.probe_cpu_s / (on[-1] * every))
                 else:
                     off.append(train_time(make, bf, step_fn, every))
         mo, mn = statistics.median(off), statistics.median(on)
-        print(f"{name:8s} {1e3 * mo:12.2f} {1e3 * mn:11.2f} {mn / mo:7.3f} {statistics.median(cost):8.3f}  {desc}", flush=True)
+        print(f"{name:8s} {1e3 * mo:12.2f} {1e3 * mn:11.2f} {mn / mo:7.3f} {statistics.median(cost):8.3f} {100 * statistics.median(share):5.1f}%  {desc}", flush=True)
 
 
 if __name__ == "__main__":
