@@ -533,7 +533,8 @@ def build_reports_page(dest: Path, root=None) -> Path:
 
 
 SIDEBAR_GROUPS = [("Foundation", r"^0\d"), ("Raincatcher + CinderForge E (rc, nas)", r"^1\d"), ("Crawler", r"^2\d"),
-                  ("Continuum Memory (cms)", r"^3\d"), ("Equilibrium Propagation (ep)", r"^4\d")]
+                  ("Continuum Memory (cms)", r"^3\d"), ("Equilibrium Propagation (ep)", r"^4\d"),
+                  ("Dynamics across systems", r"^5\d")]
 
 
 def write_sidebar(nbs_path: Path) -> Path:
