@@ -31,7 +31,7 @@ __all__ = ['PALETTE', 'ConfigError', 'valid_name', 'Config', 'cache_root', 'setu
            'bf16_supported', 'resolve_precision', 'autocast', 'atomic_write_bytes', 'atomic_write_text', 'to_jsonable',
            'atomic_write_json', 'atomic_torch_save', 'read_json', 'NDJSONWriter', 'read_ndjson', 'Heartbeat',
            'Diverged', 'DivergenceGuard', 'find_project_root', 'reports_root', 'new_run_id', 'make_run_dir', 'Run',
-           'start_run', 'progress', 'set_theme']
+           'watch_runner', 'start_run', 'progress', 'set_theme']
 
 # %% ../nbs/00_core.ipynb #8536aee6
 class ConfigError(ValueError):
@@ -482,6 +482,25 @@ class Run:
         self.finish(f"FAILED: {et.__name__}: {ev}")
         return False
 
+# %% ../nbs/00_core.ipynb #60bca984
+def watch_runner(run: Run, runner_pid: int, every_s: float = 2.0):
+    """In the kernel of a `cinder-lit run`: poll the runner's pid every `every_s` seconds; when the runner is gone,
+    record the run as `CRASHED: runner process gone` and end this kernel (exit status 70)."""
+    import threading, time
+    def loop():
+        while True:
+            time.sleep(every_s)
+            try: os.kill(runner_pid, 0)
+            except ProcessLookupError: pass
+            except OSError: continue          # alive, owned by someone else
+            else: continue
+            try: run.finish("CRASHED: runner process gone", crashed_at=_dt.datetime.now().isoformat(timespec="seconds"))
+            finally: os._exit(70)
+    t = threading.Thread(target=loop, daemon=True, name="cinder-lit-watch-runner")
+    t.start()
+    return t
+
+
 # %% ../nbs/00_core.ipynb #b7804383
 def start_run(experiment: str, out_dir: str = "", params: dict | None = None, heartbeat_s: float = 10.0) -> Run:
     "Open the `Run` of an experiment template (see above for where it lands)."
@@ -499,6 +518,7 @@ def start_run(experiment: str, out_dir: str = "", params: dict | None = None, he
     except (ValueError, FileNotFoundError, AttributeError): pass
     run.ckpt_every, run.resume = int(opts.get("ckpt_every") or 0), bool(opts.get("resume"))
     if opts: run.update(run_options=opts)
+    if os.environ.get("CINDER_LIT_RUNNER_PID"): watch_runner(run, int(os.environ["CINDER_LIT_RUNNER_PID"]))
     return run
 
 # %% ../nbs/00_core.ipynb #8b6f196d

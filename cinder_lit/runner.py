@@ -472,7 +472,9 @@ def liveness(run_dir: Path, summ: dict) -> str:
     import time
     hb = _last_heartbeat(run_dir)
     when = _dt.datetime.fromtimestamp(hb).isoformat(timespec="seconds") if hb else "never"
-    pids = [summ.get(k) for k in ("runner_pid", "pid") if summ.get(k)]
+    # the runner writes the report: with a runner_pid, the run lives exactly as long as its runner (an orphaned
+    # kernel cannot finish the run); a template executed by hand has only its kernel's pid
+    pids = [summ.get("runner_pid") or summ.get("pid")] if (summ.get("runner_pid") or summ.get("pid")) else []
     if summ.get("host", platform.node()) == platform.node() and pids:
         if not any(_pid_alive(p) for p in pids):
             return f"CRASHED: process gone (last heartbeat {when})"

@@ -197,6 +197,17 @@ def test_killed_run_is_reported_crashed(tmp_path):
     time.sleep(1.0)
     r = subprocess.run([_cli(), "reports"], env=env, capture_output=True, text=True, timeout=60)
     assert "CRASHED" in r.stdout, r.stdout
+    # the orphaned kernel ends: nothing trains on unseen. Jupyter's parent poller ends it where the kernel is
+    # re-parented to pid 1; under a subreaper (CI's container) only core.watch_runner does, which then also records
+    # "CRASHED: runner process gone" itself (tested directly in 00_core)
+    summ_path = next(rep.glob("hello/*/summary.json"))
+    kernel_pid = json.loads(summ_path.read_text()).get("pid")
+    assert kernel_pid, "the template records its kernel's pid"
+    for _ in range(600):
+        if not _pid_alive(int(kernel_pid)): break
+        time.sleep(0.1)
+    assert not _pid_alive(int(kernel_pid)), "the kernel outlived its killed runner"
+    assert json.loads(summ_path.read_text())["status"] in ("RUNNING", "CRASHED: runner process gone")
 
 
 def test_nbtest_kills_a_hung_notebook_fast(tmp_path):

@@ -43,9 +43,14 @@ def ddp_setup(backend: str | None = None):
     return rank, world, torch.device(f"cuda:{local}" if cuda else "cpu")
 
 
-def ddp_cleanup():
+def ddp_cleanup(barrier: bool = True):
+    """Leave the process group together: a rank that destroys it (or exits) while another rank's gloo threads
+    still work aborts that rank ('terminate called without an active exception'), so all ranks meet at a barrier.
+    On an error path that only some ranks may take, pass `barrier=False` (a barrier there could wait forever)."""
     import torch.distributed as dist
-    if dist.is_initialized(): dist.destroy_process_group()
+    if not dist.is_initialized(): return
+    if barrier and dist.get_world_size() > 1: dist.barrier()
+    dist.destroy_process_group()
 
 # %% ../../nbs/21_crawler_train.ipynb #ebf982ef
 def broadcast_params(model: nn.Module, src: int = 0) -> nn.Module:
@@ -204,7 +209,7 @@ def main(argv=None) -> int:
         seed_everything(tcfg.seed)          # before construction: the same seed gives the same model
         o = train_crawler(CrawlerGPT(mcfg), data, tcfg, run["batch_size"], run["seq_len"], compile=run["compile"], ddp=world > 1)
     except (ValueError, FileNotFoundError, KeyError) as e:
-        print(f"error: {e}", file=sys.stderr); ddp_cleanup(); return 2
+        print(f"error: {e}", file=sys.stderr); ddp_cleanup(barrier=False); return 2
     sd = {"config": mcfg.to_dict(), "model": o.model.state_dict()}
     if rank == 0:
         atomic_torch_save(sd, run["out"])
