@@ -485,7 +485,8 @@ class Run:
 # %% ../nbs/00_core.ipynb #60bca984
 def watch_runner(run: Run, runner_pid: int, every_s: float = 2.0):
     """In the kernel of a `cinder-lit run`: poll the runner's pid every `every_s` seconds; when the runner is gone,
-    record the run as `CRASHED: runner process gone` and end this kernel (exit status 70)."""
+    record the run as `CRASHED: runner process gone` (unless the runner wrote an ending) and end this kernel
+    (exit status 70)."""
     import threading, time
     def loop():
         while True:
@@ -494,7 +495,9 @@ def watch_runner(run: Run, runner_pid: int, every_s: float = 2.0):
             except ProcessLookupError: pass
             except OSError: continue          # alive, owned by someone else
             else: continue
-            try: run.finish("CRASHED: runner process gone", crashed_at=_dt.datetime.now().isoformat(timespec="seconds"))
+            try:   # the runner may have written the ending itself (INTERRUPTED: SIGTERM) before it went: keep that one
+                if read_json(run.dir / "summary.json").get("status") == "RUNNING":
+                    run.finish("CRASHED: runner process gone", crashed_at=_dt.datetime.now().isoformat(timespec="seconds"))
             finally: os._exit(70)
     t = threading.Thread(target=loop, daemon=True, name="cinder-lit-watch-runner")
     t.start()
