@@ -3,7 +3,7 @@
 `torch.matmul`'s on this machine; (2) milliseconds per training step of a CMS model at the seed's scale.
 
     PYTHONPATH=. python bench/cms_bench.py [--lengths 512,1024,2048,4096,8192] [--batches 1,8] [--d 32] [--chunk 16]
-                                           [--threads 1] [--reps 3] [--steps 40] [--ks 1,2,4] [--profile]
+                                           [--threads 1] [--reps 3] [--steps 40] [--rounds 3] [--ks 1,2,4] [--profile]
                                            [--skip-scan] [--skip-train]
 
 Part 1. Per (rule, B, L): wall time of the token-by-token recurrence compiled with `torch.jit.script` (the loop
@@ -15,10 +15,13 @@ dense-matmul rate). Forward only, under `torch.no_grad()`; every timed call is w
 `--reps` is reported.
 
 Part 2. ms per optimizer step (forward + backward + error-buffer routing + plain SGD step, through the
-foundation `Trainer`) of the boundary experiment's model (Delta + MAG) at d = 32, seq 32, batch 4, for each k,
-with the memory scanned token by token (`chunk_size = 0`, the per-token Python loop) and with the chunkwise form
-(`chunk_size = 16` and `32`). Mean over `--steps` steps after 5 warm-up steps. `--profile` prints where a k = 2
-step spends its time (torch.profiler, top ops by self CPU time).
+foundation `Trainer`) of the boundary experiment's model (MAG) at d = 32, seq 32, batch 4, for each k and rule
+(Delta, Titans), before and after the change of 2026-12-03 (side by side, interleaved rounds, median of
+`--rounds`): *before* = the chunkwise form (chunk 16) with its triangular inverse always by forward substitution
+(`cms.chunkwise.TRSM_MAX_SYSTEMS = 0`); *after* = the default dispatch (one batched `solve_triangular` when a call
+has at most `TRSM_MAX_SYSTEMS` small systems, as at this shape). The per-token loop (`chunk_size = 0`) is shown
+for reference. Mean over `--steps` steps after 5 warm-up steps. `--profile` prints where a k = 2 step spends its
+time (torch.profiler, top ops by self CPU time).
 
 All times are CPU time of this process (`time.process_time`), not wall time: on a shared, oversubscribed machine
 the wall clock measures the other tenants; CPU time measures the work (caches and frequency still vary with the
@@ -119,25 +122,38 @@ def part_scan(a):
 
 
 def part_train(a):
+    import statistics
+    from cinder_lit.cms import chunkwise as cw
     from cinder_lit.cms.experiments import BoundaryConfig, _cms_cfg, train_signal
-    print(f"\n[2] ms per training step, Delta + MAG, d=32, seq 32, batch 4, plain SGD, threads={a.threads} "
-          f"(mean of {a.steps} steps after 5 warm-up steps)")
+    print(f"\n[2] ms per training step, MAG, d=32, seq 32, batch 4, plain SGD, threads={a.threads} "
+          f"(mean of {a.steps} steps after 5 warm-up steps; median of {a.rounds} interleaved rounds)")
     cfg = BoundaryConfig(d_model=32, seq_len=32, batch=4)
-    ks = [int(x) for x in a.ks.split(",")]
-    print(f"{'k':>3} {'token loop (chunk 0)':>21} {'chunkwise 16':>13} {'chunkwise 32':>13} {'loop / chunk32':>15}")
-    for k in ks:
-        row = {}
-        for cs in (0, 16, 32):
-            cfg.chunk_size = cs
-            mc = _cms_cfg(cfg, k=k, b_theta=0.0, b_theta_step=0.0)
+    default_max = cw.TRSM_MAX_SYSTEMS
+    variants = {"token loop": (0, default_max), "before": (16, 0), "after": (16, default_max)}
+
+    def step_ms(rule, k, chunk, trsm_max):
+        cfg.chunk_size, cw.TRSM_MAX_SYSTEMS = chunk, trsm_max
+        try:
+            mc = _cms_cfg(cfg, k=k, b_theta=0.0, b_theta_step=0.0).replace(rule=rule)
             train_signal(mc, steps=5, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
             t = time.process_time()
             train_signal(mc, steps=a.steps, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
-            row[cs] = 1000 * (time.process_time() - t) / a.steps
-        print(f"{k:>3} {row[0]:>18.1f} ms {row[16]:>10.1f} ms {row[32]:>10.1f} ms {row[0] / row[32]:>14.2f}x", flush=True)
+            return 1000 * (time.process_time() - t) / a.steps
+        finally:
+            cw.TRSM_MAX_SYSTEMS = default_max
+
+    print(f"{'rule':>7} {'k':>3} {'token loop':>11} {'before':>9} {'after':>9} {'before/after':>13}")
+    for rule in ("delta", "titans"):
+        for k in [int(x) for x in a.ks.split(",")]:
+            res = {v: [] for v in variants}
+            for _ in range(a.rounds):
+                for v, (chunk, tmax) in variants.items(): res[v].append(step_ms(rule, k, chunk, tmax))
+            m = {v: statistics.median(x) for v, x in res.items()}
+            print(f"{rule:>7} {k:>3} {m['token loop']:>8.1f} ms {m['before']:>6.1f} ms {m['after']:>6.1f} ms "
+                  f"{m['before'] / m['after']:>12.2f}x", flush=True)
     if a.profile:
         from torch.profiler import ProfilerActivity, profile
-        cfg.chunk_size = 32
+        cfg.chunk_size = 16
         mc = _cms_cfg(cfg, k=2, b_theta=0.0, b_theta_step=0.0)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             train_signal(mc, steps=10, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
@@ -154,6 +170,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--rules", default="delta,titans")
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--ks", default="1,2,4")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--skip-scan", action="store_true")

@@ -273,7 +273,9 @@ BOUNDARY_CLAIMS = [
           seed_setting="d=32, seq 32",
           note="Tested at the seed's b_theta = 1.2 (fixed in advance): the paired difference of divergence fractions "
                "k=1 minus k=2 must be > 0. The seed's k=1 diverged only at ~9K steps, so a shorter run cannot show it: "
-               "the claim needs the seed's 10K steps. Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
+               "the claim needs the seed's 10K steps, which the CPU `replicate` profile does not run: its grid (36 runs) at 10K steps is "
+               "≈ 360K steps ≈ 75 min on one core at the measured 12.8 ms per k=2 step (bench/cms_bench.py), over the 30-min budget, "
+               "and a smaller 10K-step grid would replace the 1000-step arms the other rows need; the `full` profile runs it. Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
                "b_theta 1.2 is kept even though the boundary may sit elsewhere here (then the claim is contradicted "
                "or inconclusive at this setting, not moved to a b_theta chosen from the results)."),
     Claim(id="cms-boundary-k2", experiment="cms_stability_boundary", metric="diverged", kind="divergence",
@@ -281,7 +283,8 @@ BOUNDARY_CLAIMS = [
           text="k=2 is stable through b_theta 1.2 and diverges at 1.5 (the upper end of its wider stable range)",
           seed_figure="k=2 NaN at b_theta 1.5 (k=1 NaN at ~8.5K steps there)", seed_setting="d=32, seq 32, lr 0.02",
           note="Row added from the seed's boundary table (not in the original ledger): the fraction of k=2 runs at "
-               "b_theta 1.5 that diverge within the seed's 10K steps must exceed 1/2 (exact Clopper–Pearson interval)."),
+               "b_theta 1.5 that diverge within the seed's 10K steps must exceed 1/2 (exact Clopper–Pearson interval). Needs the `full` "
+               "profile, for the reason given under cms-boundary."),
     Claim(id="cms-beats", experiment="cms_stability_boundary", metric="final_loss", kind="diff",
           arm=boundary_arm(2, 1.0), baseline=boundary_arm(1, 0.0), direction="<", threshold=0.0,
           requires={"steps": 1000}, seed=_SEED, text="k=2 beats k=1 when its wider stable range is used",
