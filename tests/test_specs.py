@@ -172,8 +172,11 @@ def test_signal_ends_run_interrupted_with_clean_notebook(tmp_path, sig):
     assert s["status"] == f"INTERRUPTED: {sig.name}", s["status"]
     nb = nbformat.read(out / "report.ipynb", as_version=4)
     assert "INTERRUPTED" in nb.cells[-1].source
-    time.sleep(1.0)
-    assert kernel_pid and not _pid_alive(int(kernel_pid)), "the kernel outlived the interrupted run"
+    assert kernel_pid
+    for _ in range(600):                     # a loaded machine may take a moment to reap it
+        if not _pid_alive(int(kernel_pid)): break
+        time.sleep(0.1)
+    assert not _pid_alive(int(kernel_pid)), "the kernel outlived the interrupted run"
     from cinder_lit.runner import find_runs
     # and `reports` does not show it as running
     assert all(not r["summary"]["status"].startswith("RUNNING") for r in find_runs(tmp_path / "reports"))
