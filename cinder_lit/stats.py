@@ -18,7 +18,8 @@ from scipy import stats as _st
 
 # %% auto #0
 __all__ = ['VERDICTS', 'JUDGES', 'MissingEvidence', 'record', 'divergence_record', 'to_frame', 'bootstrap_t_ci', 'paired_diff_ci',
-           'proportion_ci', 'paired_proportion_diff_ci', 'divergence_outcome', 'arm_table', 'Claim', 'Verdict', 'judge']
+           'proportion_ci', 'paired_proportion_diff_ci', 'divergence_outcome', 'arm_table', 'kaplan_meier', 'Claim',
+           'Verdict', 'judge']
 
 # %% ../nbs/05_stats.ipynb #b0c646a8
 class MissingEvidence(KeyError):
@@ -173,6 +174,28 @@ def arm_table(records, metric: str, arms: Iterable[str] | None = None, level: fl
         else:
             row.update({metric: math.nan, "lo": math.nan, "hi": math.nan})
         rows.append(row)
+    return pd.DataFrame(rows)
+
+# %% ../nbs/05_stats.ipynb #ac2f3ee7
+def kaplan_meier(records, arm: str, horizon: int, level: float = 0.95) -> pd.DataFrame:
+    "Survival (not yet diverged) of an arm's seeds over steps, survivors censored at `horizon` -> step, at_risk, diverged, survival, lo, hi."
+    div = _divergence(_arm_frame(to_frame(records), arm))
+    steps = [int(v) for v in div.values() if v is not None]
+    n = len(div)
+    if any(s > horizon for s in steps): raise ValueError(f"horizon = {horizon} is before a divergence step of arm {arm!r} ({max(steps)})")
+    rows = [{"step": 0, "at_risk": n, "diverged": 0, "survival": 1.0, "lo": 1.0, "hi": 1.0}]
+    if not steps:
+        _, lo, hi = proportion_ci(n, n, level)
+        rows.append({"step": int(horizon), "at_risk": n, "diverged": 0, "survival": 1.0, "lo": lo, "hi": hi})
+        return pd.DataFrame(rows)
+    data = _st.CensoredData(uncensored=steps, right=[horizon] * (n - len(steps)))
+    sf = _st.ecdf(data).sf
+    ci = sf.confidence_interval(level, method="log-log")
+    for k, t in enumerate(sf.quantiles):
+        if t not in steps: continue                              # censoring times carry no event
+        rows.append({"step": int(t), "at_risk": int(sum(s >= t for s in steps) + (n - len(steps))),
+                     "diverged": int(sum(s == t for s in steps)), "survival": float(sf.probabilities[k]),
+                     "lo": float(np.nan_to_num(ci.low.probabilities[k])), "hi": float(np.nan_to_num(ci.high.probabilities[k]))})
     return pd.DataFrame(rows)
 
 # %% ../nbs/05_stats.ipynb #21c532d4

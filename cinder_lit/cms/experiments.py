@@ -29,8 +29,9 @@ OPTIMIZERS = ("adamw", "sgd", "sgd_momentum", "muon")   # sgd: plain SGD (moment
 __all__ = ['DEGENERATE', 'OPTIMIZERS', 'BOUNDARY_TIE_ARM', 'BOUNDARY_CLAIMS', 'BOUNDARY', 'LEVELS_CLAIMS', 'LEVELS',
            'RULES_ALL_ARM', 'RULES_TITANS_ARM', 'RULES_CLAIMS', 'RULES_SPEC', 'output_variation', 'gate_saturation',
            'label_run', 'make_cms_optimizer', 'train_signal', 'rel_diff_records', 'boundary_arm', 'BoundaryConfig',
-           'boundary_run', 'stable_boundary', 'boundary_summary', 'plot_boundary', 'levels_arm', 'LevelsConfig',
-           'levels_run', 'levels_summary', 'plot_levels', 'RulesConfig', 'rules_run', 'rules_summary', 'plot_rules']
+           'boundary_run', 'stable_boundary', 'boundary_summary', 'plot_boundary', 'plot_survival', 'levels_arm',
+           'LevelsConfig', 'levels_run', 'levels_summary', 'plot_levels', 'RulesConfig', 'rules_run', 'rules_summary',
+           'plot_rules']
 
 # %% ../../nbs/35_cms_experiments.ipynb #78cd5e91
 class _Horizons:
@@ -334,6 +335,23 @@ def plot_boundary(df, steps: int | None = None):
             a_.text(j, i, t_, ha="center", va="center", fontsize=8, color="k" if 0.3 * r_ + 0.6 * g_ + 0.1 * b_ > 0.5 else "w")
         a_.set_xticks(range(len(bs)), xl); a_.set_yticks(range(len(ks)), [f"k={k}" for k in ks]); a_.grid(False)
         a_.set(title=t, xlabel="b_theta (softplus)"); fig.colorbar(im, ax=a_)
+    fig.tight_layout()
+    return fig
+
+# %% ../../nbs/35_cms_experiments.ipynb #7380275a
+def plot_survival(records, arms, horizon: int):
+    "Kaplan–Meier survival (not yet diverged) over steps per arm, with its log–log band (`stats.kaplan_meier`)."
+    import matplotlib.pyplot as plt
+    from cinder_lit.stats import kaplan_meier
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    for a in arms:
+        km = kaplan_meier(records, a, horizon)
+        x = list(km.step) + [horizon]
+        ax.step(x, list(km.survival) + [km.survival.iloc[-1]], where="post", label=a)
+        ax.fill_between(x, list(km.lo) + [km.lo.iloc[-1]], list(km.hi) + [km.hi.iloc[-1]], step="post", alpha=0.15)
+    ax.set(xlabel="step", ylabel="P(not diverged)", ylim=(-0.02, 1.02), xlim=(0, horizon),
+           title="survival per cell (Kaplan–Meier, survivors censored at the last step)")
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout()
     return fig
 
