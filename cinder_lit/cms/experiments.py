@@ -275,7 +275,7 @@ BOUNDARY_CLAIMS = [
           note="Tested at the seed's b_theta = 1.2 (fixed in advance): the paired difference of divergence fractions "
                "k=1 minus k=2 must be > 0. The seed's k=1 diverged only at ~9K steps, so a shorter run cannot show it: "
                "the claim needs the seed's 10K steps, which the CPU `replicate` profile does not run: its grid (36 runs) at 10K steps is "
-               "≈ 360K steps ≈ 75 min on one core at the measured 12.8 ms per k=2 step (bench/cms_bench.py), over the 30-min budget, "
+               "≈ 360K steps ≈ 60 min on one core at the measured ≈ 10 ms per k=2 step (bench/cms_bench.py), over the 30-min budget, "
                "and a smaller 10K-step grid would replace the 1000-step arms the other rows need; the `full` profile runs it. Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
                "b_theta 1.2 is kept even though the boundary may sit elsewhere here (then the claim is contradicted "
                "or inconclusive at this setting, not moved to a b_theta chosen from the results)."),
