@@ -1,4 +1,4 @@
-"""The experiments `cms_stability_boundary`, `cms_levels` and `cms_rules` as library objects: a config
+"""The experiments `cms_stability_boundary`, `cms_levels`, `cms_rules` and `cms_recall` as library objects: a config
 dataclass each, a `run(cfg, run)` that returns tidy records, and the seed's claims that `stats.judge` decides.
 
 Docs: https://cinder-lit.github.io/cinder_lit/cms_experiments.html.md"""
