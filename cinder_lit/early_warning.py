@@ -346,7 +346,8 @@ def ew_run(cfg: EarlyWarningConfig, run) -> list[dict]:
                 pc = ProbeConfig(system=system, every=cfg.probe_every, k=cfg.probe_k, surrogates=cfg.probe_surrogates,
                                  n_boot=cfg.probe_boot, seed=seed)
                 traces.append(run_trace(system, b["model"], b["batch_fn"], b["step_fn"], tc, pc, b["adapter_kw"],
-                                        b["optimizer"], b["guards"], run=run, tags={"arm": _arm(system, lr), "seed": seed, "lr": lr}))
+                                        b["optimizer"], b["guards"], run=run, tags={"arm": _arm(system, lr), "seed": seed}))
+                traces[-1]["lr"] = lr
     if run is not None: atomic_write_json(run.dir / "traces.json", traces)
     return score_traces(traces, cfg)
 
@@ -407,7 +408,7 @@ def _aligned(traces, series: str, bins: np.ndarray):
     for t in traces:
         if t["event"] is None: continue
         if series in ("loss", "grad_norm"): st, y = np.arange(len(t[series])), np.array(t[series], float)
-        else: st, y = detector_series(t, series) if series != "lyap1" else detector_series(t, "lyap1")
+        else: st, y = detector_series(t, series)
         rel = st - t["event"]
         row = np.full(len(bins) - 1, np.nan)
         for i in range(len(bins) - 1):
@@ -417,11 +418,14 @@ def _aligned(traces, series: str, bins: np.ndarray):
     return np.array(out)
 
 
-def plot_aligned(traces, metrics=("lyap1", "sigma", "plv", "loss"), width: int = 4, fig=None):
-    "Grid systems × metrics: median and IQR band over diverging runs at step − event (bins of `width` steps)."
+def plot_aligned(traces, metrics=("lyap1", "sigma", "plv", "loss"), width: int | None = None, fig=None):
+    "Grid systems × metrics: median and IQR band over diverging runs at step − event (bins of `width` steps; default the probe interval)."
     import matplotlib.pyplot as plt
     systems = list(dict.fromkeys(t["system"] for t in traces))
-    fig = fig or plt.figure(figsize=(3.0 * len(metrics), 2.2 * len(systems)))
+    if width is None:
+        gaps = [b - a for t in traces for a, b in zip(t["probe_steps"], t["probe_steps"][1:])]
+        width = int(np.median(gaps)) if gaps else 1
+    fig = fig or plt.figure(figsize=(2.5 * len(metrics), 1.8 * len(systems)))
     axs = fig.subplots(len(systems), len(metrics), squeeze=False)
     for i, s in enumerate(systems):
         ts = [t for t in traces if t["system"] == s]
@@ -452,7 +456,7 @@ def plot_spectrum(traces, fig=None):
     "Per system: λ1..λk against the step, median over diverging (solid) and surviving (dashed) runs."
     import matplotlib.pyplot as plt
     systems = list(dict.fromkeys(t["system"] for t in traces))
-    fig = fig or plt.figure(figsize=(3.2 * len(systems), 2.8))
+    fig = fig or plt.figure(figsize=(2.6 * len(systems), 2.4))
     axs = fig.subplots(1, len(systems), squeeze=False)[0]
     for ax, s in zip(axs, systems):
         for dv, ls in ((True, "-"), (False, "--")):
@@ -483,7 +487,7 @@ def _last_state(t):
 def plot_atlas(traces, fig=None):
     "The systems' states on shared (λ1, σ) and (λ1, PLV) axes: filled = surviving run's last probe, hollow = last before the event."
     import matplotlib.pyplot as plt
-    fig = fig or plt.figure(figsize=(9, 3.6))
+    fig = fig or plt.figure(figsize=(8, 3.2))
     a1, a2 = fig.subplots(1, 2)
     for t in traces:
         p = _last_state(t)
@@ -505,7 +509,7 @@ def plot_roc(df, fig=None):
     import matplotlib.pyplot as plt
     df = to_frame(df)
     systems = list(dict.fromkeys(a.split(":")[0] for a in df.arm))
-    fig = fig or plt.figure(figsize=(3.0 * len(systems), 3.0))
+    fig = fig or plt.figure(figsize=(2.6 * len(systems), 2.6))
     axs = fig.subplots(1, len(systems), squeeze=False)[0]
     for ax, s in zip(axs, systems):
         sub, runs = _runs(df, s)
@@ -515,7 +519,7 @@ def plot_roc(df, fig=None):
             pd_, ps_ = pk(True), pk(False)
             if not pd_ or not ps_: continue
             f, t, _ = roc_points(pd_, ps_)
-            ax.step(f, t, where="post", color=_DCOL[d], label=f"{d} {roc_auc(pd_, ps_):.2f}")
+            ax.plot(f, t, color=_DCOL[d], label=f"{d} {roc_auc(pd_, ps_):.2f}")
         ax.plot([0, 1], [0, 1], color="grey", lw=0.5, ls=":")
         ax.set(title=s, xlabel="FPR", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02)); ax.legend(fontsize=6)
     axs[0].set_ylabel("TPR")
