@@ -290,9 +290,8 @@ class WarningClaim(Claim):
 
 EW_CLAIMS = [WarningClaim(id=f"dyn-warn:{s}", experiment="dynamics_early_warning", metric="lyap1", kind="early_warning",
                           arm=s, baseline="loss_spike", direction=">", threshold=float(LEAD_N), min_seeds=5,
-                          seed="cinderforge_e_raincatcher",
-                          text=f"{s}: λ1 warns before the loss by ≥ {LEAD_N} steps at ≤ 10% false alarms",
-                          seed_figure="issue 17 (the project's own question; no seed figure)",
+                          seed="", text=f"{s}: λ1 warns before the loss by ≥ {LEAD_N} steps at ≤ 10% false alarms",
+                          seed_figure="— (the project's own question, issue 17: no seed figure)",
                           seed_setting="LR-ramp runs, probe every 5 steps",
                           note="LOSO thresholds for both detectors at fpr_target; lead 0 = no warning; see 51_dynamics_early_warning")
              for s in SYSTEMS]
