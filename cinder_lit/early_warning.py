@@ -27,10 +27,10 @@ from .train import Trainer, TrainConfig, backprop
 
 # %% auto #0
 __all__ = ['DETECTORS', 'PROBE_DETECTORS', 'SYSTEMS', 'APRIORI', 'LEAD_N', 'MIN_RUNS', 'EW_CLAIMS', 'EW_SPEC', 'spike_scores',
-           'first_alarm', 'peak_score', 'lead_time', 'roc_points', 'roc_auc', 'calibrated_threshold', 'views_summary',
-           'run_trace', 'detector_series', 'build_system', 'score_traces', 'judge_early_warning', 'WarningClaim',
-           'EarlyWarningConfig', 'ew_run', 'detector_table', 'ew_summary', 'load_traces', 'plot_aligned',
-           'plot_spectrum', 'plot_atlas', 'plot_roc']
+           'first_alarm', 'peak_score', 'lead_time', 'roc_points', 'roc_auc', 'roc_auc_ci', 'calibrated_threshold',
+           'views_summary', 'run_trace', 'detector_series', 'build_system', 'score_traces', 'judge_early_warning',
+           'WarningClaim', 'EarlyWarningConfig', 'ew_run', 'detector_table', 'ew_summary', 'load_traces',
+           'plot_aligned', 'plot_spectrum', 'plot_atlas', 'plot_roc']
 
 # %% ../nbs/51_dynamics_early_warning.ipynb #cd3eaec7
 DETECTORS = ("lyap1", "sigma", "plv", "ppc", "loss_spike", "grad_spike")
@@ -91,6 +91,17 @@ def roc_auc(peaks_div, peaks_surv) -> float:
     if not len(d) or not len(s): return math.nan
     gt = (d[:, None] > s[None, :]).mean(); eq = (d[:, None] == s[None, :]).mean()
     return float(gt + 0.5 * eq)
+
+
+def roc_auc_ci(peaks_div, peaks_surv, level: float = 0.95, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    "(auc, lo, hi): the ROC area with a percentile bootstrap interval, diverging and surviving runs resampled separately."
+    d, s = np.asarray(peaks_div, float), np.asarray(peaks_surv, float)
+    a = roc_auc(d, s)
+    if not math.isfinite(a): return a, math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    bs = [roc_auc(d[rng.integers(0, len(d), len(d))], s[rng.integers(0, len(s), len(s))]) for _ in range(n_boot)]
+    q = (1 - level) / 2
+    return a, float(np.quantile(bs, q)), float(np.quantile(bs, 1 - q))
 
 
 def calibrated_threshold(peaks_surv, fpr_target: float = 0.10) -> float:
@@ -352,7 +363,7 @@ def ew_run(cfg: EarlyWarningConfig, run) -> list[dict]:
 
 
 def detector_table(df) -> "pd.DataFrame":
-    """Per system and detector: runs diverged/survived, ROC AUC of the peak scores, and at the fixed and the LOSO
+    """Per system and detector: runs diverged/survived, ROC AUC of the peak scores (bootstrap interval), and at the fixed and the LOSO
     threshold the TPR (alarmed ≥ 1 step before the event), FPR and the mean and median lead over diverging runs."""
     import pandas as pd
     df = to_frame(df)
@@ -364,7 +375,7 @@ def detector_table(df) -> "pd.DataFrame":
             pk = lambda ks: [(_val(sub, a, s, f"peak:{d}") if math.isfinite(_val(sub, a, s, f"peak:{d}")) else -math.inf) for a, s in ks]
             row = {"system": system, "detector": d, "diverged": len(div), "survived": len(surv),
                    "median_event": float(np.median([runs[k] for k in div])) if div else math.nan,
-                   "auc": roc_auc(pk(div), pk(surv))}
+                   **dict(zip(("auc", "auc_lo", "auc_hi"), roc_auc_ci(pk(div), pk(surv))))}
             for how in ("fixed", "loso"):
                 leads = [_val(sub, a, s, f"lead_{how}:{d}") for a, s in div]
                 row[f"tpr_{how}"] = float(np.mean([x > 0 for x in leads])) if div else math.nan
