@@ -189,7 +189,8 @@ class ExperimentSpec:
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {}
 SPEC_MODULES = ["cinder_lit.hello", "cinder_lit.rc.experiments", "cinder_lit.nas.experiments",
-                "cinder_lit.crawler.experiments", "cinder_lit.cms.experiments", "cinder_lit.ep.experiments"]
+                "cinder_lit.crawler.experiments", "cinder_lit.cms.experiments", "cinder_lit.ep.experiments",
+                "cinder_lit.early_warning"]
 
 
 def register(spec: ExperimentSpec) -> ExperimentSpec:
