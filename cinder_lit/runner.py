@@ -474,9 +474,9 @@ def liveness(run_dir: Path, summ: dict) -> str:
     when = _dt.datetime.fromtimestamp(hb).isoformat(timespec="seconds") if hb else "never"
     # the runner writes the report: with a runner_pid, the run lives exactly as long as its runner (an orphaned
     # kernel cannot finish the run); a template executed by hand has only its kernel's pid
-    pids = [summ.get("runner_pid") or summ.get("pid")] if (summ.get("runner_pid") or summ.get("pid")) else []
-    if summ.get("host", platform.node()) == platform.node() and pids:
-        if not any(_pid_alive(p) for p in pids):
+    pid = summ.get("runner_pid") or summ.get("pid")
+    if summ.get("host", platform.node()) == platform.node() and pid:
+        if not _pid_alive(pid):
             return f"CRASHED: process gone (last heartbeat {when})"
         return "RUNNING"
     ref = hb or (run_dir / "summary.json").stat().st_mtime
