@@ -30,10 +30,12 @@ def _check(chunk_size):
 _COMPILED: dict = {}
 
 
-def _compiled(fn):
-    """`fn` compiled with TorchScript (once, cached), or `fn` itself when that fails, under autocast, or when the
-    environment variable `CINDER_LIT_SCRIPT=0` asks for plain Python (for debugging: same numbers, slower)."""
+def _compiled(fn, x: torch.Tensor | None = None):
+    """`fn` compiled with TorchScript (once, cached), or `fn` itself when that fails, under autocast, when `x` is a
+    `torch.func` tensor (inside `vmap`, as in an ensemble: TorchScript cannot run on those), or when the environment
+    variable `CINDER_LIT_SCRIPT=0` asks for plain Python (for debugging: same numbers, slower)."""
     if os.environ.get("CINDER_LIT_SCRIPT", "1") == "0": return fn
+    if x is not None and torch._C._functorch.is_functorch_wrapped_tensor(x): return fn
     if torch.is_autocast_enabled("cuda") or torch.is_autocast_enabled("cpu"): return fn  # autocast acts on eager ops
     if fn not in _COMPILED:
         try:
@@ -146,7 +148,7 @@ def _delta_chunks(M: torch.Tensor, K: torch.Tensor, V: torch.Tensor, Q: torch.Te
 def delta_chunkwise(M0, K, V, Q, A, TH, chunk_size: int = 16):
     "Chunkwise-parallel gated Delta rule. M0 [B, dv, dk]; K, Q [B, L, dk]; V, A, TH [B, L, dv] -> (Y [B, L, dv], M_L)."
     _check(chunk_size)
-    run = _compiled(_delta_chunks)
+    run = _compiled(_delta_chunks, K)
     ys, M = [], M0
     for a, b, C in _split(K.shape[1], chunk_size):
         y, M = run(M, K[:, a:b], V[:, a:b], Q[:, a:b], A[:, a:b], TH[:, a:b], C,
@@ -208,7 +210,7 @@ def _titans_chunks(M: torch.Tensor, S: torch.Tensor, K: torch.Tensor, V: torch.T
 def titans_chunkwise(M0, S0, K, V, Q, A, TH, ET, chunk_size: int = 16):
     "Exact chunkwise-parallel Titans LMM with momentum -> (Y, M_L, S_L)."
     _check(chunk_size)
-    run = _compiled(_titans_chunks)
+    run = _compiled(_titans_chunks, K)
     ys, M, S = [], M0, S0
     for a, b, C in _split(K.shape[1], chunk_size):
         y, M, S = run(M, S, K[:, a:b], V[:, a:b], Q[:, a:b], A[:, a:b], TH[:, a:b], ET[:, a:b], C,

@@ -19,7 +19,7 @@ from ..core import progress, seed_everything
 from ..spec import ExperimentConfig, ExperimentSpec, param, register
 from ..stats import Claim, divergence_record, record, to_frame
 from ..train import TrainConfig, Trainer
-from .model import COMPOSITIONS, CMSConfig, CMSModel, cms_step_fn, signal_batches
+from .model import COMPOSITIONS, CMSConfig, CMSModel, cms_step_fn, pool_map, signal_batches
 from .rules import RULES
 
 DEGENERATE = ("nan", "exploding_norm", "dead_gates", "constant_output")
@@ -209,6 +209,8 @@ class BoundaryConfig(ExperimentConfig):
     chunk_size: int = param(16, lo=0, help="0: token-by-token; > 0: the exact chunkwise form")
     max_loss: float = param(1e3, lo=0, lo_open=True, help="the divergence guard's loss ceiling")
     device: str = param("cpu", choices=["auto", "cpu", "cuda"])
+    ensemble: bool = param(True, help="train each k's runs as one vmapped ensemble (cms.ensemble); used with optimizer 'sgd' on CPU")
+    processes: int = param(1, lo=1, hi=64, help="worker processes for the ensembles (one per k), one thread each")
 
     def validate(self):
         super().validate()
@@ -228,16 +230,50 @@ def _set_threads(cfg):
     if cfg.device == "cpu": torch.set_num_threads(1)   # tiny models are latency-bound: extra threads only contend
 
 
+def _ensemble_group(job: dict) -> list[dict]:
+    "One ensemble of a grid (a `pool_map` job: plain data in, plain data out) -> per member status / diverged_at / final_loss."
+    from cinder_lit.cms.ensemble import train_signal_ensemble
+    out = train_signal_ensemble([CMSConfig.from_dict(c) for c in job["cfgs"]], job["seeds"], **job["kw"])
+    return [{k: r[k] for k in ("status", "diverged_at", "final_loss", "seconds")} for r in out]
+
+
+def _uses_ensemble(cfg) -> bool:
+    dev = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    return bool(cfg.ensemble) and cfg.optimizer == "sgd" and dev == "cpu"
+
+
 def boundary_run(cfg: BoundaryConfig, run) -> list[dict]:
-    "One run per (k, b_theta, seed): `diverged` and `final_loss` per arm; the derived tie arm's `rel_diff`."
+    """One run per (k, b_theta, seed): `diverged` and `final_loss` per arm; the derived tie arm's `rel_diff`.
+    With `ensemble` (plain SGD on CPU) each k's runs train as one `cms.ensemble` (each the same computation as its
+    `train_signal` run), the k's spread over `processes` workers; else one `train_signal` after the other."""
     _set_threads(cfg)
-    recs = []
     cells = [(k, b, s) for k in cfg.ks for b in cfg.b_thetas for s in cfg.seeds]
-    for k, b, s in progress(cells, desc="stability grid"):
-        arm = boundary_arm(k, b)
-        r = train_signal(_cms_cfg(cfg, k=k, b_theta=float(b), b_theta_step=cfg.b_theta_step), steps=cfg.steps, lr=cfg.lr,
-                         batch=cfg.batch, seq_len=cfg.seq_len, seed=s, optimizer=cfg.optimizer, max_loss=cfg.max_loss,
-                         log_every=max(1, cfg.steps // 50), device=cfg.device, desc=arm, run=run, tags={"arm": arm, "seed": s})
+    members = [(b, s) for b in cfg.b_thetas for s in cfg.seeds]
+    log_every = max(1, cfg.steps // 50)
+    mk = lambda k, b: _cms_cfg(cfg, k=k, b_theta=float(b), b_theta_step=cfg.b_theta_step)
+    out = {}
+    if _uses_ensemble(cfg):
+        metrics = str(run.dir / "metrics.ndjson") if run is not None else None
+        jobs = [dict(cfgs=[mk(k, b).to_dict() for b, s in members], seeds=[s for b, s in members],
+                     kw=dict(steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, seq_len=cfg.seq_len, max_loss=cfg.max_loss,
+                             log_every=log_every, desc=f"k={k} ensemble", metrics=metrics,
+                             tags=[{"arm": boundary_arm(k, b), "seed": s} for b, s in members]))
+                for k in cfg.ks]
+        if cfg.processes > 1 and len(jobs) > 1:
+            import cinder_lit.cms.experiments as lib     # the workers import the job function by its name
+            res = pool_map(lib._ensemble_group, jobs, min(cfg.processes, len(jobs)))
+        else:
+            res = [_ensemble_group(j) for j in jobs]
+        out = {(k, b, s): r for k, rs in zip(cfg.ks, res) for (b, s), r in zip(members, rs)}
+    else:
+        for k, b, s in progress(cells, desc="stability grid"):
+            arm = boundary_arm(k, b)
+            out[k, b, s] = train_signal(mk(k, b), steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, seq_len=cfg.seq_len, seed=s,
+                                        optimizer=cfg.optimizer, max_loss=cfg.max_loss, log_every=log_every,
+                                        device=cfg.device, desc=arm, run=run, tags={"arm": arm, "seed": s})
+    recs = []
+    for k, b, s in cells:
+        r, arm = out[k, b, s], boundary_arm(k, b)
         recs.append(divergence_record(arm, s, r["diverged_at"]))
         recs.append(record(arm, s, "final_loss", None if r["diverged_at"] is not None else r["final_loss"]))
     recs += rel_diff_records(recs, boundary_arm(2, 0.0), boundary_arm(1, 0.0), BOUNDARY_TIE_ARM)
@@ -275,9 +311,8 @@ BOUNDARY_CLAIMS = [
           seed_setting="d=32, seq 32",
           note="Tested at the seed's b_theta = 1.2 (fixed in advance): the paired difference of divergence fractions "
                "k=1 minus k=2 must be > 0. The seed's k=1 diverged only at ~9K steps, so a shorter run cannot show it: "
-               "the claim needs the seed's 10K steps, which the CPU `replicate` profile does not run: its grid (36 runs) at 10K steps is "
-               "≈ 360K steps ≈ 60 min on one core at the measured ≈ 10 ms per k=2 step (bench/cms_bench.py), over the 30-min budget, "
-               "and a smaller 10K-step grid would replace the 1000-step arms the other rows need; the `full` profile runs it. Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
+               "the claim needs the seed's 10K steps, which the `replicate` profile runs at the seed's d = 32, seq 32 (48 runs, "
+               "each k's runs trained as one `cms.ensemble`). Our model L2-normalises keys/queries (qk_norm) and uses the seed's plain SGD (momentum 0); "
                "b_theta 1.2 is kept even though the boundary may sit elsewhere here (then the claim is contradicted "
                "or inconclusive at this setting, not moved to a b_theta chosen from the results)."),
     Claim(id="cms-boundary-k2", experiment="cms_stability_boundary", metric="diverged", kind="divergence",
@@ -285,8 +320,8 @@ BOUNDARY_CLAIMS = [
           text="k=2 is stable through b_theta 1.2 and diverges at 1.5 (the upper end of its wider stable range)",
           seed_figure="k=2 NaN at b_theta 1.5 (k=1 NaN at ~8.5K steps there)", seed_setting="d=32, seq 32, lr 0.02",
           note="Row added from the seed's boundary table (not in the original ledger): the fraction of k=2 runs at "
-               "b_theta 1.5 that diverge within the seed's 10K steps must exceed 1/2 (exact Clopper–Pearson interval). Needs the `full` "
-               "profile, for the reason given under cms-boundary."),
+               "b_theta 1.5 that diverge within the seed's 10K steps must exceed 1/2 (exact Clopper–Pearson interval). Needs the seed's "
+               "10K steps (`replicate`)."),
     Claim(id="cms-beats", experiment="cms_stability_boundary", metric="final_loss", kind="diff",
           arm=boundary_arm(2, 1.0), baseline=boundary_arm(1, 0.0), direction="<", threshold=0.0,
           requires={"steps": 1000}, seed=_SEED, text="k=2 beats k=1 when its wider stable range is used",

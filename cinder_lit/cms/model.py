@@ -22,7 +22,7 @@ from ..core import Config
 from ..ops import causal_lm_loss
 from .levels import ContinuumMemory, parse_periods
 from .rules import RULES
-from .swa import SlidingWindowAttention, swa_mask
+from .swa import SlidingWindowAttention, masked_attention, swa_mask
 
 COMPOSITIONS = ("mag", "mac", "mal")
 
@@ -92,7 +92,7 @@ class CMSModel(nn.Module):
         k = torch.cat([a.heads(a.wk(h)), a.heads(a.wk(m))], 2)
         v = torch.cat([a.heads(a.wv(h)), a.heads(a.wv(m))], 2)
         mask = swa_mask(L, a.window, h.device)
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=torch.cat([mask, mask], 1))
+        o = masked_attention(q, k, v, torch.cat([mask, mask], 1), math_form=a.backend == "math")
         return a.wo(o.transpose(1, 2).reshape(B, L, a.d))
 
     def compose(self, h, m):

@@ -24,7 +24,7 @@ except Exception:  # pragma: no cover - triton is optional on CPU
     HAS_TRITON = False
 
 # %% auto #0
-__all__ = ['swa_mask', 'swa_reference', 'swa_triton', 'sliding_window_attention', 'SlidingWindowAttention']
+__all__ = ['swa_mask', 'masked_attention', 'swa_reference', 'swa_triton', 'sliding_window_attention', 'SlidingWindowAttention']
 
 # %% ../../nbs/30_cms_swa.ipynb #4033d5cd
 def swa_mask(L: int, window: int, device=None, Lk: int | None = None) -> torch.Tensor:
@@ -35,11 +35,19 @@ def swa_mask(L: int, window: int, device=None, Lk: int | None = None) -> torch.T
     return (j <= i) & (j > i - window)
 
 
-def swa_reference(q, k, v, window: int, scale: float | None = None):
-    "Causal sliding-window attention by masked SDPA. q, k, v: [B, H, L, D]."
+def masked_attention(q, k, v, mask, scale: float | None = None, math_form: bool = False):
+    """softmax(q kᵀ · scale, masked) v for a boolean `mask` (True = may attend): PyTorch's SDPA, or with `math_form`
+    the same written out as matmul + softmax, which `torch.func.vmap` batches (it has no batching rule for the CPU
+    SDPA kernel and would loop over the ensemble). Every query row needs at least one True."""
+    if not math_form: return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+    s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    return torch.matmul(torch.softmax(s.masked_fill(~mask, float("-inf")), -1), v)
+
+
+def swa_reference(q, k, v, window: int, scale: float | None = None, math_form: bool = False):
+    "Causal sliding-window attention by masked SDPA (or its written-out `math_form`). q, k, v: [B, H, L, D]."
     L = q.shape[-2]
-    mask = swa_mask(L, window, q.device)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+    return masked_attention(q, k, v, swa_mask(L, window, q.device), scale, math_form)
 
 # %% ../../nbs/30_cms_swa.ipynb #3b7d5067
 if HAS_TRITON:
@@ -190,11 +198,12 @@ def swa_triton(q, k, v, window: int, scale: float | None = None):
 
 
 def sliding_window_attention(q, k, v, window: int, scale: float | None = None, backend: str = "auto"):
-    "SWA dispatch: the Triton kernel on CUDA (fp32/bf16/fp16 inputs), the PyTorch reference elsewhere."
-    if backend not in ("auto", "triton", "reference"):
-        raise ValueError(f"backend = {backend!r} is not allowed: expected one of 'auto', 'triton', 'reference'")
+    """SWA dispatch: the Triton kernel on CUDA (fp32/bf16/fp16 inputs), the PyTorch reference elsewhere; `math` is
+    the reference written out (for `torch.func.vmap`, see `masked_attention`)."""
+    if backend not in ("auto", "triton", "reference", "math"):
+        raise ValueError(f"backend = {backend!r} is not allowed: expected one of 'auto', 'triton', 'reference', 'math'")
     use = backend == "triton" or (backend == "auto" and HAS_TRITON and q.is_cuda and q.dtype != torch.float64)
-    return swa_triton(q, k, v, window, scale) if use else swa_reference(q, k, v, window, scale)
+    return swa_triton(q, k, v, window, scale) if use else swa_reference(q, k, v, window, scale, backend == "math")
 
 # %% ../../nbs/30_cms_swa.ipynb #c19382fd
 class SlidingWindowAttention(nn.Module):
@@ -205,13 +214,14 @@ class SlidingWindowAttention(nn.Module):
         self.d, self.h, self.window = d_model, n_heads, window
         self.wq = nn.Linear(d_model, d_model, bias=bias); self.wk = nn.Linear(d_model, d_model, bias=bias)
         self.wv = nn.Linear(d_model, d_model, bias=bias); self.wo = nn.Linear(d_model, d_model, bias=bias)
+        self.backend = "auto"   # the default of `forward` (an ensemble sets "math")
 
     def heads(self, x):
         B, L, _ = x.shape
         return x.view(B, L, self.h, self.d // self.h).transpose(1, 2)
 
-    def forward(self, x, backend: str = "auto"):
+    def forward(self, x, backend: str | None = None):
         B, L, _ = x.shape
         q, k, v = self.heads(self.wq(x)), self.heads(self.wk(x)), self.heads(self.wv(x))
-        o = sliding_window_attention(q, k, v, self.window, backend=backend)
+        o = sliding_window_attention(q, k, v, self.window, backend=backend or self.backend)
         return self.wo(o.transpose(1, 2).reshape(B, L, self.d))
