@@ -1,10 +1,12 @@
 """CMS speed, side by side in one process: (1) the chunkwise WY form of the Delta / Titans memory against the
 *same recurrence compiled* with TorchScript, with the chunkwise form's achieved GFLOP/s beside a plain
-`torch.matmul`'s on this machine; (2) milliseconds per training step of a CMS model at the seed's scale.
+`torch.matmul`'s on this machine; (2) milliseconds per training step of a CMS model at the seed's scale;
+(3) milliseconds per run-step when the runs of a grid train together as one vmapped ensemble.
 
     PYTHONPATH=. python bench/cms_bench.py [--lengths 512,1024,2048,4096,8192] [--batches 1,8] [--d 32] [--chunk 16]
                                            [--threads 1] [--reps 3] [--steps 40] [--rounds 3] [--ks 1,2,4] [--profile]
-                                           [--skip-scan] [--skip-train]
+                                           [--skip-scan] [--skip-train] [--skip-ensemble]
+                                           [--members 6,24] [--ens-chunk 4] [--ens-steps 30]
 
 Part 1. Per (rule, B, L): wall time of the token-by-token recurrence compiled with `torch.jit.script` (the loop
 below, checked equal to `MemoryRule.scan` first), of `cms.chunkwise` (also TorchScript-compiled), their ratio, the
@@ -22,6 +24,12 @@ foundation `Trainer`) of the boundary experiment's model (MAG) at d = 32, seq 32
 has at most `TRSM_MAX_SYSTEMS` small systems, as at this shape). The per-token loop (`chunk_size = 0`) is shown
 for reference. Mean over `--steps` steps after 5 warm-up steps. `--profile` prints where a k = 2 step spends its
 time (torch.profiler, top ops by self CPU time).
+
+Part 3. ms per *run*-step when a grid's runs train together as one `cms.ensemble` (`--members` runs of one k under
+`torch.func.vmap`, b_theta and seed differing as in the boundary grid) against the same runs trained one by one
+through `train_signal` (the solo path: TorchScript chunkwise form, chunk 16, the fastest solo setting), side by
+side in interleaved rounds; the ensemble runs the chunkwise form at `--ens-chunk` (4: fastest under vmap).
+Ensemble time / members = the cost of one run's step inside it.
 
 All times are CPU time of this process (`time.process_time`), not wall time: on a shared, oversubscribed machine
 the wall clock measures the other tenants; CPU time measures the work (caches and frequency still vary with the
@@ -160,6 +168,43 @@ def part_train(a):
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
 
 
+def part_ensemble(a):
+    import statistics
+    from cinder_lit.cms.ensemble import train_signal_ensemble
+    from cinder_lit.cms.experiments import BoundaryConfig, _cms_cfg, train_signal
+    members = [int(x) for x in a.members.split(",")]
+    print(f"\n[3] ms per run-step, MAG, d=32, seq 32, batch 4, plain SGD, threads={a.threads}: solo train_signal (chunk 16) "
+          f"vs one vmapped ensemble of M runs (chunk {a.ens_chunk}); mean of {a.ens_steps} steps after 5 warm-up steps, "
+          f"median of {a.rounds} interleaved rounds")
+    cfg = BoundaryConfig(d_model=32, seq_len=32, batch=4)
+    bths = [0.0, 1.0, 1.2, 1.5]
+
+    def solo_ms(k):
+        mc = _cms_cfg(cfg, k=k, b_theta=0.0, b_theta_step=0.0, chunk_size=16)
+        train_signal(mc, steps=5, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
+        t = time.process_time()
+        train_signal(mc, steps=a.ens_steps, seq_len=32, batch=4, optimizer="sgd", log_every=1000)
+        return 1000 * (time.process_time() - t) / a.ens_steps
+
+    def ens_ms(k, M):
+        cfgs = [_cms_cfg(cfg, k=k, b_theta=bths[i % 4], b_theta_step=0.0, chunk_size=a.ens_chunk) for i in range(M)]
+        seeds = [i // 4 for i in range(M)]
+        train_signal_ensemble(cfgs, seeds, steps=5, seq_len=32, batch=4, log_every=1000)
+        t = time.process_time()
+        train_signal_ensemble(cfgs, seeds, steps=a.ens_steps, seq_len=32, batch=4, log_every=1000)
+        return 1000 * (time.process_time() - t) / a.ens_steps / M
+
+    print(f"{'k':>3} {'solo':>9} " + " ".join(f"{'M=' + str(M):>9} {'ratio':>6}" for M in members))
+    for k in [int(x) for x in a.ks.split(",")]:
+        res = {v: [] for v in ["solo"] + members}
+        for _ in range(a.rounds):
+            res["solo"].append(solo_ms(k))
+            for M in members: res[M].append(ens_ms(k, M))
+        m = {v: statistics.median(x) for v, x in res.items()}
+        print(f"{k:>3} {m['solo']:>6.1f} ms " + " ".join(f"{m[M]:>6.2f} ms {m['solo'] / m[M]:>5.1f}x" for M in members),
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lengths", default="512,1024,2048,4096,8192")
@@ -175,12 +220,17 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--skip-scan", action="store_true")
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--skip-ensemble", action="store_true")
+    ap.add_argument("--members", default="6,24")
+    ap.add_argument("--ens-chunk", type=int, default=4)
+    ap.add_argument("--ens-steps", type=int, default=30)
     a = ap.parse_args()
     os.environ["CINDER_LIT_NO_PROGRESS"] = "1"
     torch.set_num_threads(a.threads)
     print(f"torch={torch.__version__} threads={a.threads} cpus={os.cpu_count()} load average={os.getloadavg()}")
     if not a.skip_scan: part_scan(a)
     if not a.skip_train: part_train(a)
+    if not a.skip_ensemble: part_ensemble(a)
     print(f"\nload average at the end={os.getloadavg()}")
 
 
