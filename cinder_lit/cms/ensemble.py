@@ -28,7 +28,7 @@ from .model import CMSConfig, CMSModel, _Functional, signal_batches
 INIT_FIELDS = ("b_alpha", "b_theta", "b_theta_step", "b_eta")   # what may differ between members
 
 # %% auto #0
-__all__ = ['INIT_FIELDS', 'train_signal_ensemble']
+__all__ = ['INIT_FIELDS', 'train_signal_ensemble', 'member_model']
 
 # %% ../../nbs/34b_cms_ensemble.ipynb #b35a4339
 def _check_members(cfgs, seeds, tags):
@@ -86,7 +86,7 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
     data = [signal_batches(batch, seq_len, steps, 4, data_periods, seed=s) for s in seeds]
     guards = [DivergenceGuard(max_loss) for _ in range(S)]
     losses = np.full((steps, S), np.nan)
-    res = [dict(status="OK", diverged_at=None, final_loss=float("nan"), history=[], params=None) for _ in range(S)]
+    res = [dict(status="OK", diverged_at=None, final_loss=float("nan"), history=[], params=None, state=None) for _ in range(S)]
     w = NDJSONWriter(metrics) if metrics is not None else None
     hb = Heartbeat(w) if w is not None else None
     if w is not None: w.write(kind="event", step=0, event="start", msg=f"ensemble of {S}: steps 0..{steps - 1}", members=S)
@@ -145,5 +145,18 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
         ls = losses[:, i][np.isfinite(losses[:, i])]
         res[i]["final_loss"] = float(np.mean(ls[-max(1, int(len(ls) * 0.1)):]))
         res[i]["params"] = {n[2:]: p[j].detach().clone() for n, p in params.items()}
+        res[i]["state"] = [{a: b[j].clone() for a, b in st.items()} for st in states]
     for r in res: r["seconds"] = time.time() - t0
     return res
+
+# %% ../../nbs/34b_cms_ensemble.ipynb #570767b1
+def member_model(cfg: CMSConfig, params: dict, state, steps: int) -> CMSModel:
+    """A member's trained `CMSModel` after `steps` steps, as `train_signal` leaves its model: the final parameters, the
+    carried memory state, `step` = the last step trained (a plain call reuses its schedule) and the memory's call count."""
+    if params is None: raise ValueError("this member diverged: it has no final parameters")
+    m = CMSModel(cfg.replace(in_dim=4, vocab_size=0))
+    with torch.no_grad():
+        for n, p in m.named_parameters(): p.copy_(params[n])
+    m.mem.state = [dict(st) for st in state]
+    m.step, m.mem._calls = steps - 1, steps
+    return m

@@ -231,10 +231,18 @@ def _set_threads(cfg):
 
 
 def _ensemble_group(job: dict) -> list[dict]:
-    "One ensemble of a grid (a `pool_map` job: plain data in, plain data out) -> per member status / diverged_at / final_loss."
-    from cinder_lit.cms.ensemble import train_signal_ensemble
-    out = train_signal_ensemble([CMSConfig.from_dict(c) for c in job["cfgs"]], job["seeds"], **job["kw"])
-    return [{k: r[k] for k in ("status", "diverged_at", "final_loss", "seconds")} for r in out]
+    """One ensemble of a grid (a `pool_map` job: plain data in, plain data out) -> per member status / diverged_at /
+    final_loss, and with `saturation` the trained member's `gate_saturation` on `train_signal`'s probe batch."""
+    from cinder_lit.cms.ensemble import member_model, train_signal_ensemble
+    cfgs, kw = [CMSConfig.from_dict(c) for c in job["cfgs"]], job["kw"]
+    out = train_signal_ensemble(cfgs, job["seeds"], **kw)
+    res = [{k: r[k] for k in ("status", "diverged_at", "final_loss", "seconds")} for r in out]
+    if job.get("saturation"):
+        for c, s, r, o in zip(cfgs, job["seeds"], out, res):
+            if r["params"] is None: o["gate_saturation"] = None; continue
+            probe = signal_batches(kw.get("batch", 4), kw.get("seq_len", 32), 1, 4, seed=s + 10_000)(0)
+            o["gate_saturation"] = gate_saturation(member_model(c, r["params"], r["state"], kw["steps"]), probe)
+    return res
 
 
 def _uses_ensemble(cfg) -> bool:
@@ -418,6 +426,8 @@ class LevelsConfig(ExperimentConfig):
     qk_norm: bool = param(True)
     max_loss: float = param(1e3, lo=0, lo_open=True)
     device: str = param("cpu", choices=["auto", "cpu", "cuda"])
+    ensemble: bool = param(True, help="train each arm's seeds as one vmapped ensemble (cms.ensemble); used with optimizer 'sgd' on CPU")
+    processes: int = param(1, lo=1, hi=64, help="worker processes for the ensembles (one per arm), one thread each")
 
     def validate(self):
         super().validate()
@@ -430,18 +440,36 @@ def levels_run(cfg: LevelsConfig, run) -> list[dict]:
     "One run per (arm, seed): diverged, final_loss, gate_saturation; per-level gates and memory norms go to metrics.ndjson."
     _set_threads(cfg)
     arms = [(k, nz) for k in cfg.ks for nz in ((True, False) if (k > 2 and cfg.no_norm) else (True,))]
+    mk = lambda k, nz: _cms_cfg(cfg, k=k, normalize_output=nz, b_theta=cfg.b_theta, b_theta_step=cfg.b_theta_step)
+    log_every, mag = max(1, cfg.steps // 200), cfg.composition == "mag"
+    out = {}
+    if _uses_ensemble(cfg):    # one ensemble per arm (k and the normalisation set the structure), its seeds as members
+        metrics = str(run.dir / "metrics.ndjson") if run is not None else None
+        jobs = [dict(cfgs=[mk(k, nz).to_dict()] * len(cfg.seeds), seeds=list(cfg.seeds), saturation=mag,
+                     kw=dict(steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, seq_len=cfg.seq_len, max_loss=cfg.max_loss,
+                             log_every=log_every, desc=f"{levels_arm(k, nz)} ensemble", metrics=metrics,
+                             tags=[{"arm": levels_arm(k, nz), "seed": s} for s in cfg.seeds])) for k, nz in arms]
+        if cfg.processes > 1 and len(jobs) > 1:
+            import cinder_lit.cms.experiments as lib     # the workers import the job function by its name
+            res = pool_map(lib._ensemble_group, jobs, min(cfg.processes, len(jobs)))
+        else:
+            res = [_ensemble_group(j) for j in jobs]
+        out = {(a, s): r for a, rs in zip(arms, res) for s, r in zip(cfg.seeds, rs)}
+    else:
+        for (k, nz), s in progress([(a, s) for a in arms for s in cfg.seeds], desc="levels"):
+            arm = levels_arm(k, nz)
+            r = train_signal(mk(k, nz), steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, seq_len=cfg.seq_len, seed=s,
+                             optimizer=cfg.optimizer, max_loss=cfg.max_loss, log_every=log_every, device=cfg.device,
+                             desc=arm, run=run, tags={"arm": arm, "seed": s})
+            if mag: r["gate_saturation"] = gate_saturation(r["model"], r["probe"]) if r["diverged_at"] is None else None
+            out[(k, nz), s] = r
     recs = []
-    for (k, nz), s in progress([(a, s) for a in arms for s in cfg.seeds], desc="levels"):
-        arm = levels_arm(k, nz)
-        r = train_signal(_cms_cfg(cfg, k=k, normalize_output=nz, b_theta=cfg.b_theta, b_theta_step=cfg.b_theta_step),
-                         steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, seq_len=cfg.seq_len, seed=s, optimizer=cfg.optimizer,
-                         max_loss=cfg.max_loss, log_every=max(1, cfg.steps // 200), device=cfg.device, desc=arm,
-                         run=run, tags={"arm": arm, "seed": s})
+    for a, s in [(a, s) for a in arms for s in cfg.seeds]:
+        r, arm = out[a, s], levels_arm(*a)
         ok = r["diverged_at"] is None
         recs.append(divergence_record(arm, s, r["diverged_at"]))
         recs.append(record(arm, s, "final_loss", r["final_loss"] if ok else None))
-        if cfg.composition == "mag":
-            recs.append(record(arm, s, "gate_saturation", gate_saturation(r["model"], r["probe"]) if ok else None))
+        if mag: recs.append(record(arm, s, "gate_saturation", r["gate_saturation"] if ok else None))
     return recs
 
 
