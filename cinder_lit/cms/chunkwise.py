@@ -58,7 +58,7 @@ def _unit_lower_inverse(Lr: List[torch.Tensor], N: int, B: int, C: int, dv: int)
         Lt = Lr[t]
         Xt = -Lt
         for u in range(1, t):                             # T[t] = e_t - sum_u L[t, u] T[u]
-            Xt[:u].addcmul_(Lt[u:u + 1], X[u], value=-1)
+            Xt[:u].sub_(Lt[u:u + 1] * X[u])             # (not addcmul_: vmap has no batching rule for it)
         X.append(Xt)
         T[:, :, t, :t] = Xt.permute(1, 2, 0, 3)
     return T
