@@ -20,7 +20,7 @@ from torch import nn
 from .rules import RULES, MemoryRule, make_rule
 
 # %% auto #0
-__all__ = ['MemoryLevel', 'parse_periods', 'Conductor', 'ErrorBuffer', 'ContinuumMemory']
+__all__ = ['CMS_MODES', 'MemoryLevel', 'parse_periods', 'Conductor', 'ErrorBuffer', 'ContinuumMemory']
 
 # %% ../../nbs/33_cms_levels.ipynb #ec314014
 class MemoryLevel(nn.Module):
@@ -124,12 +124,19 @@ def _per_level(val, k: int, name: str, step: float = 0.0) -> list:
     return val
 
 
+CMS_MODES = ("sum", "chain")
+
+
 class ContinuumMemory(nn.Module):
-    "k memory levels at periods C_l; state persists across calls; output sum (/sqrt(k) for k > 2 if normalize_output)."
+    """k memory levels at periods C_l; state persists across calls. `mode='sum'` (NL_Hecate): every level reads the
+    input, output = their sum (/sqrt(k) for k > 2 if normalize_output); `mode='chain'` (the Nested Learning paper):
+    level l reads level l-1's output, output = the last level's."""
     def __init__(self, d: int, rule: str = "delta", k: int = 1, periods=(1, 8, 64, 512), normalize_output: bool = True,
                  b_alpha=3.0, b_theta=-4.6, b_theta_step: float = 1.0, b_eta: float = 2.0, qk_norm: bool = True,
-                 chunk_size: int = 0, **rule_kw):
+                 chunk_size: int = 0, mode: str = "sum", **rule_kw):
         super().__init__()
+        if mode not in CMS_MODES: raise ValueError(f"mode = {mode!r} is not allowed: expected one of {', '.join(map(repr, CMS_MODES))}")
+        self.mode = mode
         periods = parse_periods(periods)
         if not (isinstance(k, int) and 1 <= k <= len(periods)):
             raise ValueError(f"k = {k!r} is not allowed: expected an integer in [1, {len(periods)}] (one period per level)")
@@ -145,15 +152,17 @@ class ContinuumMemory(nn.Module):
 
     @property
     def scale(self) -> float:
-        return 1.0 / math.sqrt(self.k) if (self.normalize_output and self.k > 2) else 1.0
+        return 1.0 / math.sqrt(self.k) if (self.mode == "sum" and self.normalize_output and self.k > 2) else 1.0
 
     def forward_functional(self, x, states, fires):
         "Pure function: (x, per-level states or None, which levels fire) -> (y, new states, stats)."
         ys, news, stats = [], [], []
+        h = x
         for l, lv in enumerate(self.levels):
-            y, st, s = lv(x, None if states is None else states[l], write=bool(fires[l]))
+            y, st, s = lv(h if self.mode == "chain" else x, None if states is None else states[l], write=bool(fires[l]))
             ys.append(y); news.append(st); stats.append(s)
-        return sum(ys) * self.scale, news, stats
+            h = y
+        return (h if self.mode == "chain" else sum(ys) * self.scale), news, stats
 
     def forward(self, x, step: int | None = None):
         "Stateful call: fires the levels scheduled at `step` (default: call counter), carries the state."

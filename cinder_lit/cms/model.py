@@ -20,7 +20,7 @@ from torch import nn
 
 from ..core import Config
 from ..ops import causal_lm_loss
-from .levels import ContinuumMemory, parse_periods
+from .levels import CMS_MODES, ContinuumMemory, parse_periods
 from .rules import RULES
 from .swa import SlidingWindowAttention, masked_attention, swa_mask
 
@@ -51,6 +51,7 @@ class CMSConfig(Config):
     vocab_size: int = 0
     moneta_p: float = 3.0
     moneta_q: float = 4.0
+    cms_mode: str = "sum"       # "sum": NL_Hecate's summed levels; "chain": the Nested Learning paper's chain
 
     def validate(self):
         self.check_range("d_model", 1, integer=True)
@@ -68,6 +69,7 @@ class CMSConfig(Config):
         self.check_range("vocab_size", 0, integer=True)
         self.check_range("moneta_p", 2)
         self.check_range("moneta_q", 2)
+        self.check_choice("cms_mode", list(CMS_MODES))
 
 # %% ../../nbs/34_cms_model.ipynb #4c6bca0b
 class CMSModel(nn.Module):
@@ -81,7 +83,7 @@ class CMSModel(nn.Module):
         rule_kw = {"p": cfg.moneta_p, "q": cfg.moneta_q} if cfg.rule == "moneta" else {}
         self.mem = ContinuumMemory(d, cfg.rule, cfg.k, parse_periods(cfg.periods)[:cfg.k],
                                    cfg.normalize_output, cfg.b_alpha, cfg.b_theta, cfg.b_theta_step, cfg.b_eta,
-                                   cfg.qk_norm, cfg.chunk_size, **rule_kw)
+                                   cfg.qk_norm, cfg.chunk_size, cfg.cms_mode, **rule_kw)
         self.head = nn.Linear(d, cfg.vocab_size or cfg.in_dim)
         self.step = None
 
@@ -119,11 +121,11 @@ class CMSModel(nn.Module):
 
 # %% ../../nbs/34_cms_model.ipynb #4ac3645c
 def gradcheck_cms(rule: str, composition: str, k: int, steps: int = 3, L: int = 4, d: int = 4, seed: int = 0,
-                  fast_mode: bool = True, atol: float = 1e-6) -> bool:
+                  fast_mode: bool = True, atol: float = 1e-6, cms_mode: str = "sum") -> bool:
     "float64 gradcheck of all parameters of a tiny CMSModel over `steps` calls carrying the memory state."
     torch.manual_seed(seed)
     cfg = CMSConfig(d_model=d, n_heads=1, window=3, rule=rule, composition=composition, k=k, periods="1,2,4,8",
-                    b_alpha=1.0, b_theta=0.0, b_theta_step=0.5, b_eta=0.0, in_dim=3)
+                    b_alpha=1.0, b_theta=0.0, b_theta_step=0.5, b_eta=0.0, in_dim=3, cms_mode=cms_mode)
     model = CMSModel(cfg).double()
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     params = [p.detach() for n, p in model.named_parameters() if p.requires_grad]
