@@ -1,7 +1,7 @@
 """A *level* wraps a memory rule with its learned projections and gates; the *conductor* says which
 levels fire at each step; frozen levels keep their outer-loop gradients in an *error buffer*; the
-*Continuum Memory System* (CMS) sums the levels, keeps their memory state across forward calls and
-normalises the sum by 1/√k for $k > 2$.
+*Continuum Memory System* (CMS) sums the levels (the seed's form; normalised by 1/√k for $k > 2$) or
+chains them (the Nested Learning paper's form), and keeps their memory state across forward calls.
 
 Docs: https://cinder-lit.github.io/cinder_lit/cms_levels.html.md"""
 
