@@ -229,7 +229,8 @@ def pool_map(fn, jobs, processes: int = 2, timeout: float | None = None) -> list
 GRADCHECK_SLICES = {"delta": (("delta",), (1, 2, 4)), "titans": (("titans",), (1, 2, 4)),
                     "hebbian_k12": (("hebbian",), (1, 2)), "hebbian_k4": (("hebbian",), (4,)),
                     "moneta_k12": (("moneta",), (1, 2)), "moneta_k4": (("moneta",), (4,)),
-                    "lattice_k12": (("lattice",), (1, 2)), "lattice_k4": (("lattice",), (4,))}
+                    "lattice_k12": (("lattice",), (1, 2)), "lattice_k4": (("lattice",), (4,)),
+                    "titans_mlp_k12": (("titans_mlp",), (1, 2)), "titans_mlp_k4": (("titans_mlp",), (4,))}
 
 
 def gradcheck_grid(fast_mode: bool = True, processes: int = 1, ks=(1, 2, 4), rules=None, compositions=None,

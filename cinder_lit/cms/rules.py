@@ -19,7 +19,8 @@ from torch import nn
 State = Dict[str, torch.Tensor]
 
 # %% auto #0
-__all__ = ['State', 'RULES', 'MemoryRule', 'DeltaRule', 'TitansLMM', 'HebbianRule', 'Moneta', 'LatticeOSR', 'make_rule']
+__all__ = ['State', 'RULES', 'MemoryRule', 'DeltaRule', 'TitansLMM', 'HebbianRule', 'Moneta', 'TitansMLP', 'LatticeOSR',
+           'make_rule']
 
 # %% ../../nbs/31_cms_rules.ipynb #f60526d0
 class MemoryRule(nn.Module):
@@ -179,6 +180,39 @@ class Moneta(MemoryRule):
 
     def read(self, state, q): return self.mlp(*self.weights(state), q)[2]
 
+# %% ../../nbs/31_cms_rules.ipynb #c44868a2
+class TitansMLP(MemoryRule):
+    "Titans deep memory: M(x) = x + W2 gelu(W1 x); per matrix S <- eta S - theta grad(1/2||M(k) - v||^2), W <- (1 - alpha) W + S."
+    name = "titans_mlp"
+    uses_eta = True
+    p = 2.0
+    mlp, inner_grads = Moneta.mlp, Moneta.inner_grads      # the same residual MLP and written-out gradient (p = 2)
+
+    def __init__(self, dk: int, dv: int, hidden: int | None = None):
+        super().__init__(dk, dv)
+        if dk != dv: raise ValueError(f"TitansMLP needs dk == dv (got dk = {dk}, dv = {dv}): its MLP memory has a residual connection")
+        self.h = hidden or dk
+        g = torch.Generator().manual_seed(1234)
+        self.W1_0 = nn.Parameter(torch.randn(self.h, dk, generator=g) / math.sqrt(dk))
+        self.W2_0 = nn.Parameter(torch.randn(dv, self.h, generator=g) / math.sqrt(self.h) * 0.1)
+
+    def init(self, batch, dtype=torch.float32, device=None):
+        W1, W2 = self.W1_0.to(dtype).expand(batch, -1, -1), self.W2_0.to(dtype).expand(batch, -1, -1)
+        return {"W1": W1, "W2": W2, "S1": torch.zeros_like(W1), "S2": torch.zeros_like(W2)}
+
+    def write(self, state, k, v, alpha, theta, eta=None):
+        g1, g2 = (0.5 * g for g in self.inner_grads(state["W1"], state["W2"], k, v))   # grad of 1/2 ||M(k) - v||^2
+        mean = lambda g: g.mean(-1)[:, None, None]
+        S1 = mean(eta) * state["S1"] - mean(theta) * g1
+        S2 = _row(eta) * state["S2"] - _row(theta) * g2
+        return {"W1": (1 - mean(alpha)) * state["W1"] + S1, "W2": (1 - _row(alpha)) * state["W2"] + S2, "S1": S1, "S2": S2}
+
+    def read(self, state, q): return self.mlp(state["W1"], state["W2"], q)[2]
+
+    def norm(self, state):
+        "Frobenius norm of the memory's weights (not its momentum), mean over the batch."
+        return (state["W1"].flatten(1).norm(dim=1) ** 2 + state["W2"].flatten(1).norm(dim=1) ** 2).sqrt().mean()
+
 # %% ../../nbs/31_cms_rules.ipynb #1105e6e4
 class LatticeOSR(MemoryRule):
     "Lattice OSR: m = d unit slots; slot i moves by the part of theta_i sigma(s_i.k) v orthogonal to it, renormalised; softmax read."
@@ -205,7 +239,8 @@ class LatticeOSR(MemoryRule):
         return torch.einsum("bm,bmd->bd", torch.softmax(torch.einsum("bmd,bd->bm", S, q), -1), S)
 
 # %% ../../nbs/31_cms_rules.ipynb #39c4014d
-RULES = {"delta": DeltaRule, "titans": TitansLMM, "hebbian": HebbianRule, "moneta": Moneta, "lattice": LatticeOSR}
+RULES = {"delta": DeltaRule, "titans": TitansLMM, "hebbian": HebbianRule, "moneta": Moneta, "lattice": LatticeOSR,
+         "titans_mlp": TitansMLP}
 
 
 def make_rule(name: str, dk: int, dv: int, **kw) -> MemoryRule:
