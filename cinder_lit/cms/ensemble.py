@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -135,8 +134,8 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
                     params = {n: p.detach()[idx].requires_grad_(p.requires_grad) for n, p in params.items()}
                     states = [{a: b[idx] for a, b in st.items()} for st in states]
                     bufs = [[None if b is None else b[idx] for b in bl] for bl in ebuf.bufs]
-                    ebuf = ErrorBuffer([[params[n] for n in names] for names in level_names])
-                    ebuf.bufs, alive = bufs, [alive[j] for j in keep]
+                    pending, ebuf = ebuf.pending, ErrorBuffer([[params[n] for n in names] for names in level_names])
+                    ebuf.bufs, ebuf.pending, alive = bufs, pending, [alive[j] for j in keep]
             if hb is not None: hb.beat(step, tokens=len(alive) * batch * seq_len, members=len(alive))
             if not alive: break
     finally:

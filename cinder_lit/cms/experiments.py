@@ -245,6 +245,15 @@ def _ensemble_group(job: dict) -> list[dict]:
     return res
 
 
+def _map_jobs(fn, jobs: list, processes: int) -> list:
+    """`[fn(j) for j in jobs]`, or with `processes > 1` in a `pool_map` of that many single-threaded workers (which
+    import `fn` by its name from this module; a worker writes no per-step metrics of its own unless its job says so)."""
+    if processes > 1 and len(jobs) > 1:
+        import cinder_lit.cms.experiments as lib     # the library's function, also when called from a notebook
+        return pool_map(getattr(lib, fn.__name__), jobs, min(processes, len(jobs)))
+    return [fn(j) for j in jobs]
+
+
 def _uses_ensemble(cfg) -> bool:
     dev = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     return bool(cfg.ensemble) and cfg.optimizer == "sgd" and dev == "cpu"
@@ -267,11 +276,7 @@ def boundary_run(cfg: BoundaryConfig, run) -> list[dict]:
                              log_every=log_every, desc=f"k={k} ensemble", metrics=metrics,
                              tags=[{"arm": boundary_arm(k, b), "seed": s} for b, s in members]))
                 for k in cfg.ks]
-        if cfg.processes > 1 and len(jobs) > 1:
-            import cinder_lit.cms.experiments as lib     # the workers import the job function by its name
-            res = pool_map(lib._ensemble_group, jobs, min(cfg.processes, len(jobs)))
-        else:
-            res = [_ensemble_group(j) for j in jobs]
+        res = _map_jobs(_ensemble_group, jobs, cfg.processes)
         out = {(k, b, s): r for k, rs in zip(cfg.ks, res) for (b, s), r in zip(members, rs)}
     else:
         for k, b, s in progress(cells, desc="stability grid"):
@@ -449,11 +454,7 @@ def levels_run(cfg: LevelsConfig, run) -> list[dict]:
                      kw=dict(steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, seq_len=cfg.seq_len, max_loss=cfg.max_loss,
                              log_every=log_every, desc=f"{levels_arm(k, nz)} ensemble", metrics=metrics,
                              tags=[{"arm": levels_arm(k, nz), "seed": s} for s in cfg.seeds])) for k, nz in arms]
-        if cfg.processes > 1 and len(jobs) > 1:
-            import cinder_lit.cms.experiments as lib     # the workers import the job function by its name
-            res = pool_map(lib._ensemble_group, jobs, min(cfg.processes, len(jobs)))
-        else:
-            res = [_ensemble_group(j) for j in jobs]
+        res = _map_jobs(_ensemble_group, jobs, cfg.processes)
         out = {(a, s): r for a, rs in zip(arms, res) for s, r in zip(cfg.seeds, rs)}
     else:
         for (k, nz), s in progress([(a, s) for a in arms for s in cfg.seeds], desc="levels"):
@@ -598,9 +599,7 @@ def _rules_job(job: dict) -> dict:
 
 def _run_jobs(jobs: list, cfg, run, desc: str) -> list:
     "The jobs in `processes` spawned workers (no per-step metrics from there), or here with the run's metrics."
-    if cfg.processes > 1 and len(jobs) > 1:
-        import cinder_lit.cms.experiments as lib     # the workers import the job function by its name
-        return pool_map(lib._rules_job, jobs, min(cfg.processes, len(jobs)))
+    if cfg.processes > 1 and len(jobs) > 1: return _map_jobs(_rules_job, jobs, cfg.processes)
     return [_rules_job(dict(j, run=run)) for j in progress(jobs, desc=desc)]
 
 
