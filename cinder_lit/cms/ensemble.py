@@ -89,9 +89,10 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
     w = NDJSONWriter(metrics) if metrics is not None else None
     hb = Heartbeat(w) if w is not None else None
     if w is not None: w.write(kind="event", step=0, event="start", msg=f"ensemble of {S}: steps 0..{steps - 1}", members=S)
-    alive, states = list(range(S)), None
+    alive, states, last = list(range(S)), None, 0
     try:
         for step in progress(range(steps), desc=desc, total=steps):
+            last = step
             fires = conductor.fires(step)
             bs = [data[i](step) for i in alive]
             x, y = torch.stack([b["x"] for b in bs]), torch.stack([b["y"] for b in bs])
@@ -138,7 +139,8 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
                     ebuf.bufs, ebuf.pending, alive = bufs, pending, [alive[j] for j in keep]
             if hb is not None: hb.beat(step, tokens=len(alive) * batch * seq_len, members=len(alive))
             if not alive: break
-    finally:
+    finally:   # like the Trainer: a last heartbeat whatever happened, so even a short run reports its rate
+        if hb is not None: hb.beat(last, force=True, members=len(alive))
         if w is not None: w.close()
     for j, i in enumerate(alive):
         ls = losses[:, i][np.isfinite(losses[:, i])]
