@@ -55,13 +55,9 @@ def _stack(cfgs, seeds):
     return _Functional(base), params, models[0]
 
 # %% ../../nbs/34b_cms_ensemble.ipynb #81de423c
-def _mem_norms(states, rule) -> list:
-    "Per level: each member's memory norm, as `MemoryRule.norm` (Frobenius over a state's entries, mean over the batch)."
-    out = []
-    for st in states:
-        sq = sum(v.flatten(2).pow(2).sum(2) for k, v in st.items() if k != "S" or rule == "lattice")
-        out.append(sq.sqrt().mean(1))
-    return out
+def _mem_norms(states, levels) -> list:
+    "Per level: each member's memory norm, by the level's own `MemoryRule.norm` mapped over the member axis."
+    return [vmap(lv.rule.norm)(st) for lv, st in zip(levels, states)]
 
 
 def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch: int = 4, seq_len: int = 32,
@@ -78,7 +74,7 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
     tags = [dict(t) for t in tags] if tags is not None else [{"seed": s} for s in seeds]
     S, t0 = len(cfgs), time.time()
     call, params, m0 = _stack(cfgs, seeds)
-    conductor, rule, k = m0.mem.conductor, m0.cfg.rule, m0.cfg.k
+    conductor, k = m0.mem.conductor, m0.cfg.k
     level_names = [[f"m.mem.levels.{l}.{n}" for n, p in lv.named_parameters() if p.requires_grad]
                    for l, lv in enumerate(m0.mem.levels)]
     ebuf = ErrorBuffer([[params[n] for n in names] for names in level_names])
@@ -110,7 +106,7 @@ def train_signal_ensemble(cfgs, seeds, steps: int = 200, lr: float = 0.02, batch
                 gn = torch.stack(sq).sum(0).sqrt().tolist() if sq else [0.0] * len(alive)
                 lv = loss.detach().tolist()
                 log = step % log_every == 0 or step == steps - 1
-                norms = [n.tolist() for n in _mem_norms(new, rule)] if log else None
+                norms = [n.tolist() for n in _mem_norms(new, m0.mem.levels)] if log else None
                 dead = []
                 for j, i in enumerate(alive):
                     try:
